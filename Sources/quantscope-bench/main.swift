@@ -1,1 +1,17 @@
-print("bench")
+import Foundation
+import QuantCore
+
+// Benchmarks for quantscope; run with `swift run -c release quantscope-bench [open|stats]`.
+// Every figure is reported against a baseline measured in the same run on the same machine.
+
+let which = Set(CommandLine.arguments.dropFirst())
+let all = which.isEmpty
+Bench.line("quantscope-bench: \(Parallel.coreCount) cores")
+do {
+    // Open first, so peak RSS is not inflated by the other benchmarks' buffers.
+    if all || which.contains("open") { try OpenBenchmark.run() }
+    if all || which.contains("stats") { try StatsBenchmark.run() }
+} catch {
+    FileHandle.standardError.write(Data("quantscope-bench: \(error)\n".utf8))
+    exit(1)
+}

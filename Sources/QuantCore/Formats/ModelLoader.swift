@@ -26,6 +26,14 @@ enum ModelLoader {
             let (tensors, metadata) = try SafetensorsReader.read(file)
             return Model(path: path, format: .safetensors, tensors: tensors, metadata: metadata, files: [file])
         }
+        // The content matched no format; let the extension pick the reader so its error says what is wrong.
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".gguf") { return try openGGUF(file) }
+        if lowered.hasSuffix(".safetensors") {
+            let (tensors, metadata) = try SafetensorsReader.read(file)
+            return Model(path: path, format: .safetensors, tensors: tensors, metadata: metadata, files: [file])
+        }
+        if lowered.hasSuffix(".npy") { return try openNpy(file) }
         if head.count >= 4, head.starts(with: [0x46, 0x55, 0x47, 0x47]) {
             throw ModelError.unsupported(path: path, problem: "big-endian GGUF files are not supported")
         }

@@ -96,7 +96,8 @@ public enum StatsComputer {
         let n = x.count
         let base = UnsafeRawPointer(x.baseAddress!)
         var vmin = SIMD16<Float>(repeating: .infinity), vmax = SIMD16<Float>(repeating: -.infinity)
-        var zeros = SIMD16<Int32>(repeating: 0), bad = SIMD16<Int32>(repeating: 0)
+        // Lane counters updated with shifts, not masks: mask-to-integer selects compile to per-lane stores here.
+        var zeros = SIMD16<UInt32>(repeating: 0), bad = SIMD16<UInt32>(repeating: 0)
         var sum = 0.0
         var i = 0
         while i + 16 <= n {
@@ -108,8 +109,10 @@ public enum StatsComputer {
                 vmin = vmin.replacing(with: v, where: v .< vmin)
                 vmax = vmax.replacing(with: v, where: v .> vmax)
                 vsum += v
-                zeros &+= SIMD16<Int32>(repeating: 0).replacing(with: 1, where: v .== 0)
-                bad &+= SIMD16<Int32>(repeating: 0).replacing(with: 1, where: (bits & 0x7F80_0000) .== 0x7F80_0000)
+                // |x| bits == 0 ⇔ x is ±0: subtracting 1 wraps to the top bit only then.
+                zeros &+= ((bits & 0x7FFF_FFFF) &- 1) &>> 31
+                // An all-ones exponent (NaN, ±Inf) carries into the top bit when one exponent step is added.
+                bad &+= ((bits & 0x7F80_0000) &+ 0x0080_0000) &>> 31
                 i += 16
             }
             sum += Double(vsum.sum())
@@ -147,10 +150,16 @@ public enum StatsComputer {
     static func secondPass(_ x: UnsafeBufferPointer<Float>, mean: Float, layout: BinLayout, filterNonFinite: Bool, into t: inout SecondPass) {
         let n = x.count
         if filterNonFinite {
-            for v in x where v.isFinite {
-                let d = Double(v - mean)
-                t.s1 += d; t.s2 += d * d; t.s3 += d * d * d; t.s4 += d * d * d * d
-                t.histogram[layout.bin(v)] += 1
+            // Compact the finite values and take the fast path over them.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { finite in
+                var kept = 0
+                for v in x where v.isFinite {
+                    finite[kept] = v
+                    kept += 1
+                }
+                if kept > 0 {
+                    secondPass(UnsafeBufferPointer(rebasing: finite[0..<kept]), mean: mean, layout: layout, filterNonFinite: false, into: &t)
+                }
             }
             return
         }
@@ -176,24 +185,41 @@ public enum StatsComputer {
         binAll(x, layout: layout, into: &t.histogram)
     }
 
-    /// Histogram binning is scatter-bound; four interleaved sub-histograms avoid stalls on repeated bins.
+    /// Histogram binning is scatter-bound. Bin indices are computed sixteen at a time with float
+    /// operations only (an exact floor via the 2^23 trick, since float-to-int vector conversions are slow
+    /// here), then counted into interleaved sub-histograms so repeated bins do not serialise on one counter.
     static func binAll(_ x: UnsafeBufferPointer<Float>, layout: BinLayout, into histogram: inout [Int]) {
         let bins = histogram.count
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: bins * 4) { sub in
+        let lanes = bins <= 4096 ? 8 : 1
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: bins * lanes) { sub in
             sub.initialize(repeating: 0)
             let h = sub.baseAddress!
             let n = x.count
+            let base = UnsafeRawPointer(x.baseAddress!)
+            let lower = SIMD16<Float>(repeating: layout.lower), scale = SIMD16<Float>(repeating: layout.scale)
+            let last = SIMD16<Float>(repeating: Float(layout.last))
+            let magic = SIMD16<Float>(repeating: 8_388_608) // 2^23
+            var offsets = SIMD16<UInt32>(repeating: 0)
+            if lanes > 1 { for k in 0..<16 { offsets[k] = UInt32((k % lanes) * bins) } }
             var i = 0
-            while i + 4 <= n {
-                h[layout.bin(x[i])] &+= 1
-                h[bins + layout.bin(x[i + 1])] &+= 1
-                h[2 * bins + layout.bin(x[i + 2])] &+= 1
-                h[3 * bins + layout.bin(x[i + 3])] &+= 1
-                i += 4
+            withUnsafeTemporaryAllocation(of: SIMD16<UInt32>.self, capacity: 1) { slot in
+                let indices = UnsafeMutableRawPointer(slot.baseAddress!).assumingMemoryBound(to: UInt32.self)
+                while i + 16 <= n {
+                    var p = (base.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - lower) * scale
+                    p = p.replacing(with: last, where: p .> last)
+                    var r = (p + magic) - magic
+                    r = r.replacing(with: r - 1, where: r .> p)
+                    let bits = unsafeBitCast(r + magic, to: SIMD16<UInt32>.self) & 0x7F_FFFF
+                    slot[0] = bits &+ offsets
+                    for k in 0..<16 { h[Int(indices[k])] &+= 1 }
+                    i += 16
+                }
             }
             while i < n { h[layout.bin(x[i])] &+= 1; i += 1 }
             for b in 0..<bins {
-                histogram[b] += Int(h[b]) + Int(h[bins + b]) + Int(h[2 * bins + b]) + Int(h[3 * bins + b])
+                var total = 0
+                for lane in 0..<lanes { total += Int(h[lane * bins + b]) }
+                histogram[b] += total
             }
         }
     }
