@@ -12,7 +12,7 @@ struct Quantscope: ParsableCommand {
         Without a MODEL argument the bundled sample model is used.
         """,
         version: "0.1.0",
-        subcommands: [Inspect.self],
+        subcommands: [Inspect.self, Eval.self],
         defaultSubcommand: Inspect.self
     )
 }

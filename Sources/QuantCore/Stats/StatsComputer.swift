@@ -88,6 +88,7 @@ public enum StatsComputer {
 
         @inline(__always) func bin(_ x: Float) -> Int {
             let position = (x - lower) * scale
+            guard position > 0 else { return 0 }
             return position < Float(last) ? Int(position) : last
         }
     }
@@ -199,6 +200,7 @@ public enum StatsComputer {
             let lower = SIMD16<Float>(repeating: layout.lower), scale = SIMD16<Float>(repeating: layout.scale)
             let last = SIMD16<Float>(repeating: Float(layout.last))
             let magic = SIMD16<Float>(repeating: 8_388_608) // 2^23
+            let floor = SIMD16<Float>(repeating: 0)
             var offsets = SIMD16<UInt32>(repeating: 0)
             if lanes > 1 { for k in 0..<16 { offsets[k] = UInt32((k % lanes) * bins) } }
             var i = 0
@@ -207,6 +209,7 @@ public enum StatsComputer {
                 while i + 16 <= n {
                     var p = (base.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - lower) * scale
                     p = p.replacing(with: last, where: p .> last)
+                    p = p.replacing(with: floor, where: .!(p .>= floor)) // below range or NaN
                     var r = (p + magic) - magic
                     r = r.replacing(with: r - 1, where: r .> p)
                     let bits = unsafeBitCast(r + magic, to: SIMD16<UInt32>.self) & 0x7F_FFFF

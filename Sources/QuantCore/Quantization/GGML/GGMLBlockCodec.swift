@@ -10,4 +10,7 @@ public enum GGMLBlockCodec {
         default: preconditionFailure("cannot decode \(type.name)")
         }
     }
+    public static func encode(_ type: GGMLType, from source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutableRawPointer) {
+        preconditionFailure("cannot encode \(type.name)")
+    }
 }

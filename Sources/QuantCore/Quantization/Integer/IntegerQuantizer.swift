@@ -11,7 +11,7 @@ struct IntegerQuantizer: TensorEncoder {
     let unitCount: Int
     let elementCount: Int
     /// For per-tensor scales: the clip range fixed from the whole tensor.
-    let tensorRange: (lo: Float, hi: Float)?
+    private(set) var tensorRange: (lo: Float, hi: Float)?
 
     var bits: Int { parameters.bits }
     var symmetric: Bool { parameters.symmetric }
@@ -38,6 +38,9 @@ struct IntegerQuantizer: TensorEncoder {
             unitLength = size
             unitCount = elementCount / size
             tensorRange = nil
+        }
+        if parameters.granularity == .tensor, parameters.range == .mse, let values = context.values, let full = tensorRange, !values.isEmpty {
+            tensorRange = values.withUnsafeBufferPointer { bestClip($0.baseAddress!, $0.count, full: full) }
         }
     }
 

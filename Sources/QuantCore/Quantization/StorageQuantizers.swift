@@ -1,0 +1,97 @@
+/// Plain float storage (F32, F16, BF16): each weight rounded to the nearest representable value (ties to even).
+struct FloatStorageQuantizer: TensorEncoder {
+    let storage: QuantSpec.FloatStorage
+    let elementCount: Int
+    var unitLength: Int { 1 }
+    var storedBytes: Int { elementCount * (storage == .f32 ? 4 : 2) }
+
+    func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .f32: output.update(from: input, count: count)
+        case .f16: for i in 0..<count { output[i] = Half.round(input[i]) }
+        case .bf16: for i in 0..<count { output[i] = BFloat16.round(input[i]) }
+        }
+    }
+
+    func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(storedBytes)
+        for v in input {
+            switch storage {
+            case .f32: withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 }
+            case .f16: withUnsafeBytes(of: Half.fromFloat(v).littleEndian) { out += $0 }
+            case .bf16: withUnsafeBytes(of: BFloat16.fromFloat(v).littleEndian) { out += $0 }
+            }
+        }
+        return out
+    }
+
+    func decode(_ bytes: [UInt8]) -> [Float] {
+        var out = [Float](repeating: 0, count: elementCount)
+        bytes.withUnsafeBytes { raw in
+            out.withUnsafeMutableBufferPointer { dst in
+                let dtype: DType = storage == .f32 ? .f32 : (storage == .f16 ? .f16 : .bf16)
+                ElementDecoder.decode(dtype, from: raw.baseAddress!, count: elementCount, into: dst.baseAddress!)
+            }
+        }
+        return out
+    }
+}
+
+/// bfloat16 conversion with round-to-nearest-even (NaN stays NaN).
+enum BFloat16 {
+    static func fromFloat(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
+        let rounding = 0x7FFF + ((bits >> 16) & 1)
+        return UInt16((bits &+ rounding) >> 16)
+    }
+
+    static func round(_ value: Float) -> Float { Float(bitPattern: UInt32(fromFloat(value)) << 16) }
+}
+
+/// A GGUF block type through llama.cpp-exact codecs: quantise each block, then dequantise it.
+struct GGUFBlockQuantizer: TensorEncoder {
+    let type: GGMLType
+    let elementCount: Int
+    var unitLength: Int { type.blockSize }
+    var storedBytes: Int { elementCount / type.blockSize * type.blockBytes }
+
+    init(type: GGMLType, context: TensorContext, spec: QuantSpec) throws {
+        guard context.tensor.rowLength % type.blockSize == 0 else {
+            throw QuantizationError(tensor: context.tensor.name, spec: spec.description,
+                                    problem: "row length \(context.tensor.rowLength) is not a multiple of the \(type.name) block size \(type.blockSize)")
+        }
+        guard GGMLBlockCodec.canEncode(type) else {
+            throw QuantizationError(tensor: context.tensor.name, spec: spec.description, problem: "\(type.name) encoding is not available")
+        }
+        self.type = type
+        elementCount = context.tensor.elementCount
+    }
+
+    func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>) {
+        // Encode and decode a bounded run of blocks at a time through a stack buffer.
+        let blocksPerStep = max(1, 16_384 / type.blockSize)
+        withUnsafeTemporaryAllocation(byteCount: blocksPerStep * type.blockBytes, alignment: 16) { buffer in
+            var offset = 0
+            while offset < count {
+                let n = min(count - offset, blocksPerStep * type.blockSize)
+                GGMLBlockCodec.encode(type, from: input + offset, count: n, into: buffer.baseAddress!)
+                GGMLBlockCodec.decode(type, from: UnsafeRawPointer(buffer.baseAddress!), count: n, into: output + offset)
+                offset += n
+            }
+        }
+    }
+
+    func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: storedBytes)
+        out.withUnsafeMutableBytes { GGMLBlockCodec.encode(type, from: input.baseAddress!, count: elementCount, into: $0.baseAddress!) }
+        return out
+    }
+
+    func decode(_ bytes: [UInt8]) -> [Float] {
+        var out = [Float](repeating: 0, count: elementCount)
+        bytes.withUnsafeBytes { raw in out.withUnsafeMutableBufferPointer { GGMLBlockCodec.decode(type, from: raw.baseAddress!, count: elementCount, into: $0.baseAddress!) } }
+        return out
+    }
+}

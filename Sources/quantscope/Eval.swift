@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import QuantCore
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the size and error of quantising a model's tensors.",
+        discussion: """
+        With --spec, every weight tensor of two or more dimensions gets SPEC and 1-D tensors (norms, biases)
+        are kept as stored unless --include-1d is given. A tensor the spec cannot apply to (a row length
+        that is not a multiple of the block or group size) is kept and named in a warning.
+        With --compare, each tensor is measured under every listed spec side by side.
+        Spec grammar: docs/spec-grammar.md.
+        """
+    )
+
+    @Argument(help: "A model file; default: the bundled sample.")
+    var model: String?
+
+    @Option(help: "The spec to evaluate, e.g. int4-g128, q4_k, nf4, fp8-e4m3.")
+    var spec: String?
+
+    @Option(help: "Comma-separated specs to compare side by side, e.g. q8_0,q4_k,int4-g128.")
+    var compare: String?
+
+    @Option(help: "Only tensors whose name matches this glob.")
+    var filter: String?
+
+    @Flag(name: .customLong("include-1d"), help: "Quantise 1-D tensors (norms, biases) too.")
+    var include1D = false
+
+    @Flag(help: "Print JSON (docs/cli-json.md) instead of a table.")
+    var json = false
+
+    @Option(help: "How many of the worst tensors to list.")
+    var worst = 5
+
+    func validate() throws {
+        guard (spec == nil) != (compare == nil) else { throw ValidationError("give exactly one of --spec or --compare") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let path = try DefaultSample.resolve(model)
+            let opened = try Model.open(path: path)
+            let glob = filter.map(Glob.init)
+            let tensors = opened.tensors.filter { glob?.matches($0.name) ?? true }
+            if tensors.isEmpty { throw CLIFailure("\(path): no tensor matches \(filter ?? "")") }
+            let specs = try (spec.map { [$0] } ?? compare!.split(separator: ",").map(String.init)).map { text in
+                do { return try QuantSpec(parsing: text) } catch let error as QuantSpecError { throw CLIFailure(error.description) }
+            }
+            let bar = ProgressBar(label: "evaluating")
+            var evaluations: [[TensorOutcome]] = []
+            let total = tensors.reduce(0) { $0 + $1.elementCount } * specs.count
+            var done = 0
+            for spec in specs {
+                var outcomes: [TensorOutcome] = []
+                for tensor in tensors {
+                    outcomes.append(try TensorOutcome.measure(tensor, in: opened, spec: spec, include1D: include1D))
+                    done += tensor.elementCount
+                    bar.update(done: done, total: total)
+                }
+                evaluations.append(outcomes)
+            }
+            bar.finish()
+            if spec != nil, !json {
+                for outcome in evaluations[0] {
+                    if let problem = outcome.problem { Console.printError("warning: \(problem); kept as stored") }
+                }
+            }
+            let report = EvalReport(model: opened, tensors: tensors, specs: specs, outcomes: evaluations, worstCount: worst)
+            if json {
+                print(JSONWriter.write(report.json()), terminator: "")
+            } else {
+                print(specs.count == 1 ? report.singleText() : report.comparisonText())
+            }
+        }
+    }
+}
+
+/// One tensor under one requested spec: the spec actually used (it may be kept) and its measured result.
+struct TensorOutcome {
+    let tensor: TensorInfo
+    let requested: QuantSpec
+    let result: QuantResult
+    /// Why the requested spec was not applied, if it was not.
+    let problem: String?
+
+    var applied: Bool { problem == nil && result.spec == requested }
+
+    static func measure(_ tensor: TensorInfo, in model: Model, spec: QuantSpec, include1D: Bool) throws -> TensorOutcome {
+        let keep = QuantResult.kept(tensor)
+        if !tensor.dtype.isDecodable || !tensor.dtype.isFloatingPoint {
+            return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: nil)
+        }
+        if tensor.shape.count < 2 && !include1D {
+            return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: nil)
+        }
+        do {
+            return TensorOutcome(tensor: tensor, requested: spec, result: try Quantizer.evaluate(model.weights(of: tensor), spec: spec), problem: nil)
+        } catch let error as QuantizationError {
+            return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: error.description)
+        }
+    }
+}
