@@ -17,8 +17,9 @@ public enum Quantizer {
             error.nonFiniteCount = stats.map { $0.nanCount + $0.infCount } ?? 0
             return QuantResult(spec: spec, elementCount: tensor.elementCount, storedBytes: tensor.byteCount, error: error)
         }
-        let quantizer = try make(spec, for: view, stats: stats)
-        let tensorStats = stats
+        let tensorStats = stats ?? StatsComputer.compute(view, bins: 1, threads: threads)
+        let quantizer = try make(spec, for: view, stats: tensorStats)
+        let checkNonFinite = tensorStats.nanCount + tensorStats.infCount > 0
         let unit = lcm(quantizer.unitLength, tensor.dtype.blockSize)
         let chunk = max(unit, chunkTarget / unit * unit)
         let units = tensor.elementCount / max(unit, 1)
@@ -30,7 +31,7 @@ public enum Quantizer {
         }
         let partials = try Parallel.map(ranges.count, threads: parts) { p -> ErrorStats in
             var error = ErrorStats()
-            try run(quantizer, view: view, range: ranges[p], chunk: chunk, cancellation: cancellation) { x, y, n, _ in
+            try run(quantizer, view: view, range: ranges[p], chunk: chunk, checkNonFinite: checkNonFinite, cancellation: cancellation) { x, y, n, _ in
                 error.accumulate(x, y, count: n)
             } nonFinite: { error.nonFiniteCount += $0 }
             return error
@@ -39,13 +40,13 @@ public enum Quantizer {
         for part in partials { error.merge(part) }
         var result = QuantResult(spec: spec, elementCount: tensor.elementCount, storedBytes: quantizer.storedBytes, error: error)
         if let bins = histogramBins {
-            let lower = Float(tensorStats?.min ?? -Double(error.maxAbsError)), upper = Float(tensorStats?.max ?? Double(error.maxAbsError))
+            let lower = Float(tensorStats.min), upper = Float(tensorStats.max)
             let valueLayout = StatsComputer.BinLayout(lower: lower, upper: upper, bins: bins)
             let errorLayout = StatsComputer.BinLayout(lower: Float(-error.maxAbsError), upper: Float(error.maxAbsError), bins: bins)
             let histograms = try Parallel.map(ranges.count, threads: parts) { p -> ([Int], [Int]) in
                 var values = [Int](repeating: 0, count: bins), errors = [Int](repeating: 0, count: bins)
                 try withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { difference in
-                    try run(quantizer, view: view, range: ranges[p], chunk: chunk, cancellation: cancellation) { x, y, n, _ in
+                    try run(quantizer, view: view, range: ranges[p], chunk: chunk, checkNonFinite: checkNonFinite, cancellation: cancellation) { x, y, n, _ in
                         StatsComputer.binAll(UnsafeBufferPointer(start: y, count: n), layout: valueLayout, into: &values)
                         for i in 0..<n { difference[i] = y[i] - x[i] }
                         StatsComputer.binAll(UnsafeBufferPointer(start: difference.baseAddress!, count: n), layout: errorLayout, into: &errors)
@@ -65,7 +66,7 @@ public enum Quantizer {
 
     /// Runs the quantiser over `range` chunk by chunk, calling `body` with the finite inputs, their
     /// dequantised values and the count. Non-finite inputs are quantised as 0 and left out of `body`.
-    static func run(_ quantizer: any TensorQuantizer, view: WeightView, range: Range<Int>, chunk: Int, cancellation: Cancellation?,
+    static func run(_ quantizer: any TensorQuantizer, view: WeightView, range: Range<Int>, chunk: Int, checkNonFinite: Bool, cancellation: Cancellation?,
                     _ body: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void, nonFinite: (Int) -> Void) throws {
         try withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk * 2) { scratch in
             let input = scratch.baseAddress!, output = scratch.baseAddress! + chunk
@@ -80,7 +81,7 @@ public enum Quantizer {
                     view.read(from: start, count: n, into: input)
                     source = UnsafePointer(input)
                 }
-                let bad = countNonFinite(source, n)
+                let bad = checkNonFinite ? countNonFinite(source, n) : 0
                 if bad == 0 {
                     quantizer.fakeQuantize(source, count: n, start: start, into: output)
                     body(source, output, n, start)

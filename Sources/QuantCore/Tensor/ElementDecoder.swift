@@ -74,8 +74,9 @@ enum ElementDecoder {
             let sign = (h & 0x8000) &<< 16
             let magnitude = (h & 0x7FFF) &<< 13
             let scaled = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<Float>.self) * scale, to: SIMD8<UInt32>.self)
-            let special = (h & 0x7C00) .== 0x7C00
-            let value = scaled.replacing(with: magnitude | 0x7F80_0000, where: special) | sign
+            // All-ones where the exponent is all ones (inf, NaN): integer vector compares compile to lane loops here.
+            let special = 0 &- (((h & 0x7C00) &+ 0x0400) &>> 15)
+            let value = (scaled & ~special) | ((magnitude | 0x7F80_0000) & special) | sign
             raw.storeBytes(of: value, toByteOffset: i * 4, as: SIMD8<UInt32>.self)
             i += 8
         }
