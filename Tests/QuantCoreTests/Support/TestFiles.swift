@@ -1,12 +1,20 @@
 import Foundation
 @testable import QuantCore
 
-/// A temporary folder for files a test builds; removed when the object goes away.
+/// A temporary folder for files a test builds. All of them live under one folder per test process,
+/// removed when the process exits (XCTest keeps test-case objects alive, so deinit would come too late).
 final class TemporaryFolder {
     let url: URL
 
+    nonisolated(unsafe) static let root: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("quantscope-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("quantscope-tests-\(getpid())")) }
+        return root
+    }()
+
     init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("quantscope-tests-\(UUID().uuidString)")
+        url = Self.root.appendingPathComponent(UUID().uuidString)
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 

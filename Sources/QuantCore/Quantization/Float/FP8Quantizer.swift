@@ -1,0 +1,101 @@
+/// FP8 (OCP OFP8 E4M3 or E5M2) with one f32 scale per tensor or per output channel.
+///
+/// `s = absmax / maxFinite` (448 for E4M3, 57344 for E5M2); code = round-to-nearest-even of `w / s` onto the
+/// FP8 grid including subnormals, saturating to ±max (never NaN or inf); `ŵ = value · s`. The division is
+/// a true division, as in the usual `(w / scale).to(float8)` recipes. An all-zero tensor or channel
+/// (s = 0) stores codes 0 and decodes to +0.
+/// Storage: one code byte per weight, then the f32 scales (1 or one per channel), little-endian.
+struct FP8Quantizer: TensorEncoder {
+    let fp8: QuantSpec.FP8Format
+    let perChannel: Bool
+    let elementCount: Int
+    let unitLength: Int
+    /// Number of stored scales.
+    let scaleCount: Int
+    /// The per-tensor scale (unused per channel).
+    let tensorScale: Float
+
+    var format: MiniFloatFormat { fp8 == .e4m3 ? .e4m3 : .e5m2 }
+
+    init(format fp8: QuantSpec.FP8Format, perChannel: Bool, context: TensorContext) {
+        self.fp8 = fp8
+        self.perChannel = perChannel
+        elementCount = context.tensor.elementCount
+        if perChannel {
+            unitLength = Swift.max(1, context.channelLength)
+            scaleCount = context.channelCount
+        } else {
+            unitLength = 1
+            scaleCount = 1
+        }
+        tensorScale = context.absMax / (fp8 == .e4m3 ? MiniFloatFormat.e4m3 : MiniFloatFormat.e5m2).maxFinite
+    }
+
+    var storedBytes: Int { elementCount + scaleCount * 4 }
+
+    /// The scale for a run of weights whose largest magnitude is `absMax`.
+    @inline(__always) func scale(absMax: Float) -> Float { absMax / format.maxFinite }
+
+    // MARK: - Fast path
+
+    func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>) {
+        let constants = format.vectorConstants
+        guard perChannel else {
+            Self.roundTrip(input, count, scale: tensorScale, format: format, constants, into: output)
+            return
+        }
+        var offset = 0
+        while offset < count {
+            let x = input + offset
+            let s = scale(absMax: FloatFormatKernel.absMax(x, unitLength))
+            Self.roundTrip(x, unitLength, scale: s, format: format, constants, into: output + offset)
+            offset += unitLength
+        }
+    }
+
+    /// `y = fp8_round(x / s) · s`; zeros when s is 0.
+    @inline(__always)
+    static func roundTrip(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, format: MiniFloatFormat,
+                          _ constants: MiniFloatFormat.VectorConstants, into y: UnsafeMutablePointer<Float>) {
+        guard s > 0 else { FloatFormatKernel.zero(y, n); return }
+        let raw = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(y)
+        let vs = SIMD16<Float>(repeating: s)
+        var i = 0
+        while i + 16 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let r = MiniFloatFormat.roundVector(v / vs, constants)
+            out.storeBytes(of: r * vs, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { y[i] = format.roundFast(x[i] / s) * s; i += 1 }
+    }
+
+    // MARK: - Reference: [codes: 1 byte each][scales: f32 LE × scaleCount]
+
+    func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
+        var codes: [UInt8] = []
+        codes.reserveCapacity(storedBytes)
+        var scales: [UInt8] = []
+        let units = perChannel ? scaleCount : 1
+        let length = perChannel ? unitLength : elementCount
+        for u in 0..<units {
+            let unit = input[u * length ..< (u + 1) * length]
+            let s = perChannel ? scale(absMax: unit.reduce(0) { Swift.max($0, abs($1)) }) : tensorScale
+            for w in unit { codes.append(s > 0 ? format.encode(w / s) : 0) }
+            FloatFormatBytes.append(s, to: &scales)
+        }
+        return codes + scales
+    }
+
+    func decode(_ bytes: [UInt8]) -> [Float] {
+        let table = fp8 == .e4m3 ? FP8.e4m3Table : FP8.e5m2Table
+        let length = perChannel ? unitLength : elementCount
+        var out: [Float] = []
+        out.reserveCapacity(elementCount)
+        for i in 0..<elementCount {
+            let s = FloatFormatBytes.float(bytes, at: elementCount + (perChannel ? i / length : 0) * 4)
+            out.append(table[Int(bytes[i])] * s)
+        }
+        return out
+    }
+}

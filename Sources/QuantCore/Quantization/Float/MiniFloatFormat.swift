@@ -1,0 +1,112 @@
+/// A small sign-exponent-mantissa float format (E4M3, E5M2, E2M1) and round-to-nearest-even onto its grid.
+///
+/// Rounding saturates: every finite input above the largest finite value becomes ±max (so FP8 E4M3 never
+/// produces its NaN code and E5M2 never produces infinity). Subnormals of the small format are kept.
+/// `round` is the scalar reference; `roundVector` is the fast path, built from the add-and-subtract
+/// trick with a per-lane magic constant; both give the same value for every finite input.
+struct MiniFloatFormat: Sendable {
+    let exponentBits: Int
+    let mantissaBits: Int
+    let bias: Int
+    /// Largest finite value.
+    let maxFinite: Float
+
+    /// OCP OFP8 E4M3 ("fn"): bias 7, no infinities, S.1111.111 is NaN, max 448.
+    static let e4m3 = MiniFloatFormat(exponentBits: 4, mantissaBits: 3, bias: 7, maxFinite: 448)
+    /// OCP OFP8 E5M2: bias 15, IEEE-like, max finite 57344.
+    static let e5m2 = MiniFloatFormat(exponentBits: 5, mantissaBits: 2, bias: 15, maxFinite: 57344)
+    /// OCP MX FP4 E2M1: bias 1, no infinities or NaN, values ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}.
+    static let e2m1 = MiniFloatFormat(exponentBits: 2, mantissaBits: 1, bias: 1, maxFinite: 6)
+
+    /// Exponent of the smallest normal value (1 − bias).
+    var minNormalExponent: Int { 1 - bias }
+    var signBit: UInt8 { UInt8(1) << UInt8(exponentBits + mantissaBits) }
+
+    // MARK: - Reference (scalar)
+
+    /// The magnitude |x| rounded to nearest even on the grid, saturating at `maxFinite`.
+    func roundMagnitude(_ x: Float) -> Float {
+        let a = abs(x)
+        if a >= maxFinite { return maxFinite }
+        if a == 0 { return 0 }
+        let exponent = Swift.max(Int(a.exponent), minNormalExponent)
+        let step = Float(sign: .plus, exponent: exponent - mantissaBits, significand: 1)
+        return Swift.min((a / step).rounded(.toNearestOrEven) * step, maxFinite)
+    }
+
+    /// The code of x rounded to nearest even (the sign of x, including −0, is kept).
+    func encode(_ x: Float) -> UInt8 {
+        let sign: UInt8 = x.sign == .minus ? signBit : 0
+        let q = roundMagnitude(x)
+        if q == 0 { return sign }
+        let minNormal = Float(sign: .plus, exponent: minNormalExponent, significand: 1)
+        if q < minNormal {
+            let subnormalStep = Float(sign: .plus, exponent: minNormalExponent - mantissaBits, significand: 1)
+            return sign | UInt8(q / subnormalStep)
+        }
+        let exponent = Int(q.exponent)
+        let fraction = q / Float(sign: .plus, exponent: exponent, significand: 1) - 1
+        let mantissa = UInt8(fraction * Float(1 << mantissaBits))
+        return sign | UInt8(exponent + bias) << UInt8(mantissaBits) | mantissa
+    }
+
+    /// The value of a code, from the format's fields (E4M3's S.1111.111 and E5M2's top exponent are not
+    /// produced by `encode`; use `FP8`'s tables to decode stored FP8 bytes).
+    func value(_ code: UInt8) -> Float {
+        let field = Int(code >> UInt8(mantissaBits)) & ((1 << exponentBits) - 1)
+        let mantissa = Float(Int(code) & ((1 << mantissaBits) - 1))
+        let magnitude = field == 0
+            ? mantissa * Float(sign: .plus, exponent: minNormalExponent - mantissaBits, significand: 1)
+            : (1 + mantissa / Float(1 << mantissaBits)) * Float(sign: .plus, exponent: field - bias, significand: 1)
+        return code & signBit != 0 ? -magnitude : magnitude
+    }
+
+    // MARK: - Fast path (SIMD)
+
+    /// Constants of `roundVector` for this format.
+    struct VectorConstants {
+        let maxFinite: SIMD16<Float>
+        /// Exponent bits of the smallest normal value: below it the grid step stays that of the subnormals.
+        let minExponentBits: SIMD16<Int32>
+        /// Adds 23 − mantissaBits to an exponent field.
+        let magicOffset: SIMD16<Int32>
+    }
+
+    var vectorConstants: VectorConstants {
+        VectorConstants(maxFinite: SIMD16(repeating: maxFinite),
+                        minExponentBits: SIMD16(repeating: Int32(minNormalExponent + 127) << 23),
+                        magicOffset: SIMD16(repeating: Int32(23 - mantissaBits) << 23))
+    }
+
+    /// Rounds 16 finite values (or ±inf) to nearest even on the grid, saturating, keeping each sign.
+    ///
+    /// For |x| in binade [2^e, 2^(e+1)) the grid step is 2^(e−m) (e clamped below at the smallest normal
+    /// exponent, which gives the subnormal step); adding and subtracting c = 2^(e−m+23) rounds to a multiple
+    /// of that step, ties to even, because c's ulp is exactly the step. A carry into the next binade lands
+    /// on 2^(e+1), which is on the grid. Clamping to `maxFinite` first gives saturation.
+    @inline(__always)
+    static func roundVector(_ v: SIMD16<Float>, _ k: VectorConstants) -> SIMD16<Float> {
+        let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
+        let sign = bits & Int32(bitPattern: 0x8000_0000)
+        var a = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+        a = a.replacing(with: k.maxFinite, where: a .> k.maxFinite)
+        var exponent = unsafeBitCast(a, to: SIMD16<Int32>.self) & 0x7F80_0000
+        exponent = exponent.replacing(with: k.minExponentBits, where: exponent .< k.minExponentBits)
+        let magic = unsafeBitCast(exponent &+ k.magicOffset, to: SIMD16<Float>.self)
+        let r = (a + magic) - magic
+        return unsafeBitCast(unsafeBitCast(r, to: SIMD16<Int32>.self) | sign, to: SIMD16<Float>.self)
+    }
+
+    /// The scalar form of `roundVector` (same operations), for loop tails.
+    @inline(__always)
+    func roundFast(_ x: Float) -> Float {
+        var a = abs(x)
+        if a > maxFinite { a = maxFinite }
+        var exponent = a.bitPattern & 0x7F80_0000
+        let minBits = UInt32(minNormalExponent + 127) << 23
+        if exponent < minBits { exponent = minBits }
+        let magic = Float(bitPattern: exponent + UInt32(23 - mantissaBits) << 23)
+        let r = (a + magic) - magic
+        return Float(bitPattern: r.bitPattern | (x.bitPattern & 0x8000_0000))
+    }
+}
