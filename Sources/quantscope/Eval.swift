@@ -23,6 +23,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Comma-separated specs to compare side by side, e.g. q8_0,q4_k,int4-g128.")
     var compare: String?
 
+    @Option(help: "A plan file: each tensor gets the spec the plan resolves for it.")
+    var plan: String?
+
     @Option(help: "Only tensors whose name matches this glob.")
     var filter: String?
 
@@ -36,7 +39,9 @@ struct Eval: ParsableCommand {
     var worst = 5
 
     func validate() throws {
-        guard (spec == nil) != (compare == nil) else { throw ValidationError("give exactly one of --spec or --compare") }
+        guard [spec != nil, compare != nil, plan != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --spec, --plan or --compare")
+        }
     }
 
     func run() throws {
@@ -46,9 +51,23 @@ struct Eval: ParsableCommand {
             let glob = filter.map(Glob.init)
             let tensors = opened.tensors.filter { glob?.matches($0.name) ?? true }
             if tensors.isEmpty { throw CLIFailure("\(path): no tensor matches \(filter ?? "")") }
-            let specs = try (spec.map { [$0] } ?? compare!.split(separator: ",").map(String.init)).map { text in
-                do { return try QuantSpec(parsing: text) } catch let error as QuantSpecError { throw CLIFailure(error.description) }
+            if let plan {
+                let loaded = try loadPlan(plan)
+                for warning in PlanValidation.check(loaded, against: opened).warnings { Console.printError("warning: \(warning)") }
+                let bar = ProgressBar(label: "evaluating")
+                let total = tensors.reduce(0) { $0 + $1.elementCount }
+                var done = 0
+                let outcomes = try tensors.map { tensor in
+                    defer { done += tensor.elementCount; bar.update(done: done, total: total) }
+                    return try TensorOutcome.measure(tensor, in: opened, spec: loaded.spec(for: tensor), include1D: true)
+                }
+                bar.finish()
+                for outcome in outcomes { if let problem = outcome.problem { throw CLIFailure("\(plan): \(problem)") } }
+                let report = EvalReport(model: opened, tensors: tensors, specs: [loaded.defaultSpec], outcomes: [outcomes], worstCount: worst, title: "plan \(plan)")
+                print(json ? JSONWriter.write(report.json()) : report.singleText(), terminator: json ? "" : "\n")
+                return
             }
+            let specs = try (spec.map { [$0] } ?? compare!.split(separator: ",").map(String.init)).map(parseSpec)
             let bar = ProgressBar(label: "evaluating")
             var evaluations: [[TensorOutcome]] = []
             let total = tensors.reduce(0) { $0 + $1.elementCount } * specs.count
@@ -68,7 +87,7 @@ struct Eval: ParsableCommand {
                     if let problem = outcome.problem { Console.printError("warning: \(problem); kept as stored") }
                 }
             }
-            let report = EvalReport(model: opened, tensors: tensors, specs: specs, outcomes: evaluations, worstCount: worst)
+            let report = EvalReport(model: opened, tensors: tensors, specs: specs, outcomes: evaluations, worstCount: worst, title: "spec \(specs[0])")
             if json {
                 print(JSONWriter.write(report.json()), terminator: "")
             } else {

@@ -9,6 +9,8 @@ struct EvalReport {
     /// outcomes[specIndex][tensorIndex]
     let outcomes: [[TensorOutcome]]
     let worstCount: Int
+    /// What was evaluated, for the heading: "spec int4-g32" or "plan p.json".
+    let title: String
 
     func evaluation(_ specIndex: Int) -> ModelEvaluation {
         ModelEvaluation(entries: outcomes[specIndex].map { ModelEvaluation.Entry(tensor: $0.tensor, result: $0.result) })
@@ -34,7 +36,7 @@ struct EvalReport {
                        lossless ? "-" : NumberFormat.compact(e.maxAbsError), lossless ? "-" : String(format: "%.6f", e.cosine)])
         }
         let total = evaluation(0)
-        var out = ["\(model.path)  \(model.format)  spec \(spec)", "", table.render(), ""]
+        var out = ["\(model.path)  \(model.format)  \(title)", "", table.render(), ""]
         out.append("total: \(NumberFormat.bytes(total.storedBytes)) (\(NumberFormat.grouped(total.storedBytes)) bytes), \(Self.bpw(total.bitsPerWeight)) bits/weight, "
             + String(format: "%.2f× smaller than the source, %.2f× smaller than F16", total.compressionVsSource, total.compressionVsF16))
         out.append("error: weighted MSE \(NumberFormat.compact(total.weightedMSE)), lowest SQNR \(Self.db(total.lowestSQNR)) dB")
