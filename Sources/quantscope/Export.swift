@@ -27,6 +27,9 @@ struct Export: ParsableCommand {
             case "llama-quantize":
                 guard let modelPath = model else { throw CLIFailure("--to llama-quantize needs --model to resolve the plan's rules to tensor names") }
                 let opened = try Model.open(path: modelPath)
+                let validation = PlanValidation.check(loaded, against: opened)
+                for warning in validation.warnings { Console.printError("warning: \(warning)") }
+                guard validation.isValid else { throw CLIFailure("\(plan): " + validation.errors.prefix(5).joined(separator: "\n  ")) }
                 text = try LlamaQuantizeExport.render(loaded, model: opened)
             default:
                 throw CLIFailure("unknown export target '\(to)'; use llama-quantize or json")

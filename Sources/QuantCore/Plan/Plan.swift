@@ -1,8 +1,9 @@
 /// A quantisation plan: one spec per tensor, from a default, ordered pattern rules and per-tensor overrides.
 ///
-/// Resolution: an override for the tensor's exact name wins; otherwise the *last* rule whose pattern
-/// matches (so a rule added later refines earlier ones); otherwise 1-D tensors (norms, biases) and
-/// non-float tensors are kept as stored when `keepOneDimensional` is set; otherwise the default.
+/// Resolution: an override for the tensor's exact name wins; otherwise, when `keepOneDimensional` is set,
+/// 1-D tensors (norms, biases) and non-float tensors are kept as stored (as llama-quantize does: a pattern
+/// such as `*ffn_down*` then means the weights, not their biases); otherwise the *last* rule whose pattern
+/// matches (so a rule added later refines earlier ones); otherwise the default.
 public struct Plan: Sendable, Equatable {
     public struct Rule: Sendable, Equatable {
         public var pattern: TensorPattern
@@ -52,9 +53,9 @@ public struct Plan: Sendable, Equatable {
     /// The spec for a tensor and what decided it.
     public func resolve(_ tensor: TensorInfo) -> (spec: QuantSpec, source: Source) {
         if let spec = overrides[tensor.name] { return (spec, .override) }
-        if let index = rules.lastIndex(where: { $0.pattern.matches(tensor.name) }) { return (rules[index].spec, .rule(index)) }
         if keepOneDimensional && (tensor.shape.count < 2 || !tensor.dtype.isFloatingPoint) { return (.keep, .keptOneDimensional) }
         if !tensor.dtype.isDecodable { return (.keep, .keptOneDimensional) }
+        if let index = rules.lastIndex(where: { $0.pattern.matches(tensor.name) }) { return (rules[index].spec, .rule(index)) }
         return (defaultSpec, .defaultSpec)
     }
 

@@ -17,8 +17,9 @@ public struct PlanValidation: Sendable {
             }
         }
         let names = Set(model.tensors.map(\.name))
-        for (i, rule) in plan.rules.enumerated() where !model.tensors.contains(where: { rule.pattern.matches($0.name) }) {
-            result.warnings.append("rule \(i + 1) (\(rule.pattern.text.escapedForTerminal) → \(rule.spec)) matches no tensor")
+        for (i, rule) in plan.rules.enumerated() where !model.tensors.contains(where: { plan.resolve($0).source == .rule(i) }) {
+            let matchesAny = model.tensors.contains { rule.pattern.matches($0.name) }
+            result.warnings.append("rule \(i + 1) (\(rule.pattern.text.escapedForTerminal) → \(rule.spec)) " + (matchesAny ? "decides no tensor (later rules, overrides or keep_1d take precedence)" : "matches no tensor"))
         }
         for name in plan.overrides.keys.sorted() where !names.contains(name) {
             result.warnings.append("override for \(name.escapedForTerminal) names no tensor of this model")
