@@ -38,7 +38,7 @@ struct EvalReport {
         let total = evaluation(0)
         var out = ["\(model.path)  \(model.format)  \(title)", "", table.render(), ""]
         out.append("total: \(NumberFormat.bytes(total.storedBytes)) (\(NumberFormat.grouped(total.storedBytes)) bytes), \(Self.bpw(total.bitsPerWeight)) bits/weight, "
-            + String(format: "%.2f× smaller than the source, %.2f× smaller than F16", total.compressionVsSource, total.compressionVsF16))
+            + String(format: "compression %.2f× vs the source, %.2f× vs F16", total.compressionVsSource, total.compressionVsF16))
         out.append("error: weighted MSE \(NumberFormat.compact(total.weightedMSE)), lowest SQNR \(Self.db(total.lowestSQNR)) dB")
         let worst = total.worst(worstCount)
         if !worst.isEmpty {

@@ -27,7 +27,7 @@ enum PlanReport {
         return [
             "\(modelPath) under this plan", "", table.render(), "",
             "total: \(NumberFormat.bytes(evaluation.storedBytes)), \(EvalReport.bpw(evaluation.bitsPerWeight)) bits/weight, "
-                + String(format: "%.2f× smaller than the source, %.2f× smaller than F16", evaluation.compressionVsSource, evaluation.compressionVsF16),
+                + String(format: "compression %.2f× vs the source, %.2f× vs F16", evaluation.compressionVsSource, evaluation.compressionVsF16),
             "error: weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(EvalReport.db(evaluation.lowestSQNR)) dB",
         ].joined(separator: "\n")
     }

@@ -191,7 +191,7 @@ public enum StatsComputer {
     /// here), then counted into interleaved sub-histograms so repeated bins do not serialise on one counter.
     static func binAll(_ x: UnsafeBufferPointer<Float>, layout: BinLayout, into histogram: inout [Int]) {
         let bins = histogram.count
-        let lanes = bins <= 4096 ? 8 : 1
+        let lanes = bins <= 2048 ? 16 : 1
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: bins * lanes) { sub in
             sub.initialize(repeating: 0)
             let h = sub.baseAddress!
