@@ -12,7 +12,7 @@ struct Quantscope: ParsableCommand {
         Without a MODEL argument the bundled sample model is used.
         """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Eval.self, PlanCommand.self, Export.self, Apply.self],
-        defaultSubcommand: Inspect.self
+        subcommands: [Explore.self, Inspect.self, Eval.self, PlanCommand.self, Export.self, Apply.self],
+        defaultSubcommand: Explore.self
     )
 }

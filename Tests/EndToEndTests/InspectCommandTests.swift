@@ -3,8 +3,15 @@ import QuantCore
 import XCTest
 
 final class InspectCommandTests: XCTestCase {
-    func testNoArgumentInspectsTheBundledSampleFromAnyFolder() throws {
+    func testWithoutATerminalTheExplorerPointsToInspect() throws {
         let result = try Binary.run([], in: FileManager.default.temporaryDirectory)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "quantscope: the explorer needs a terminal; try `quantscope inspect`\n")
+        XCTAssertEqual(result.stdout, "")
+    }
+
+    func testInspectWithoutAModelUsesTheBundledSampleFromAnyFolder() throws {
+        let result = try Binary.run(["inspect"], in: FileManager.default.temporaryDirectory)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("digits-mlp.safetensors"), result.stdout)
         XCTAssertTrue(result.stdout.contains("fc1.weight  F32    [256, 64]"), result.stdout)

@@ -11,7 +11,7 @@ public struct Style: Hashable, Sendable {
     public var dim = false
     public var underline = false
 
-    public init(color: Color? = nil, bold: Bool = false, reverse: Bool = false, dim: Bool = false, underline: Bool = false) {
+    public init(color: Color? = nil, bold: Bool = false, dim: Bool = false, reverse: Bool = false, underline: Bool = false) {
         self.color = color
         self.bold = bold
         self.reverse = reverse
