@@ -17,16 +17,32 @@ enum KQuantLanes {
     /// Whether all `n` values are finite with magnitude below 1e30 (the lane code's precondition).
     @inline(__always)
     static func isTame(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
-        var ok = SIMD8<Float>(repeating: 0)
+        // A sum of values below 1e30 in magnitude is finite exactly when none is NaN or infinite.
+        var sum = V.zero, big = V.zero
         let raw = UnsafeRawPointer(x)
         for i in stride(from: 0, to: n, by: 8) {
-            let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-            // NaN and |v| ≥ 1e30 fail `v < 1e30 && v > -1e30`.
-            ok.replace(with: 1, where: .!((v .< 1e30) .& (v .> -1e30)))
+            let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self)
+            sum += v
+            big = vmax(big, abs(v))
         }
-        return ok.max() == 0
+        let s = sum.lowHalf + sum.highHalf
+        return ((s[0] + s[1]) + (s[2] + s[3])).isFinite && !any(select(big, lessThan: V(repeating: 1e30), .zero, V(repeating: 1)))
     }
 
+    /// One lane vector of a super-block's final levels: where `dl` ≠ 0, clamp(nearest_int(arg), lo, hi) + shift;
+    /// where `dl` = 0, `previous` (ggml keeps the search's levels there). `worst` collects |arg| of the lanes used,
+    /// which must stay within the range where the float `nearest_int` is exact.
+    @_transparent
+    static func finalLevel(_ arg: V, dl: V, previous: V, lo: V, hi: V, shift: V, worst: inout V) -> V {
+        worst = vmax(worst, select(dl, equalTo: .zero, .zero, abs(arg)))
+        return select(dl, equalTo: .zero, previous, clamp(nearest(arg), lo, hi) + shift)
+    }
+
+    /// Whether some lane of `worst` (see `finalLevel`) exceeds the range where the float `nearest_int` is exact.
+    @inline(__always)
+    static func outOfRange(_ worst: V) -> Bool {
+        any(select(worst, greaterThan: V(repeating: 4_194_303), V(repeating: 1), .zero))
+    }
 
     /// fabsf in every lane (clears the sign bit, so -0 becomes +0).
     @inline(__always)
@@ -40,74 +56,119 @@ enum KQuantLanes {
         (v + 12_582_912) - 12_582_912
     }
 
-    /// Clamps to [0, hi] (hi ≥ 0; -0 becomes +0) with integer operations on the bit patterns, which order
-    /// non-negative floats like the floats themselves. Four to six SSE2 instructions, where `replacing(with:where:)` needs ten.
+    // Lane-wise selects are written as loops over the lanes of whole vectors, which LLVM turns into `maxps`/`minps`
+    // or `cmpps` + `and`/`andn`/`or`; `replacing(with:where:)` and `any`/`all` on `SIMDMask` go through the mask's
+    // integer storage on this target and come out as long shuffle sequences or calls.
+
     @inline(__always)
-    static func clamp(_ v: V, upTo hiBits: I) -> V {
-        var b = unsafeBitCast(v, to: I.self)
-        b = b & ~(b &>> 31)
-        let d = hiBits &- b
-        b = hiBits &- (d & ~(d &>> 31))
-        return unsafeBitCast(b, to: V.self)
+    static func vmax(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<8 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
     }
 
     @inline(__always)
-    static func bits(_ x: Float) -> I { I(repeating: Int32(bitPattern: x.bitPattern)) }
+    static func vmin(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<8 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+        return r
+    }
+
+    /// `a > b ? t : e` lane by lane.
+    @inline(__always)
+    static func select(_ a: V, greaterThan b: V, _ t: V, _ e: V) -> V {
+        var r = e
+        for i in 0..<8 { r[i] = a[i] > b[i] ? t[i] : e[i] }
+        return r
+    }
+
+    /// `a < b ? t : e` lane by lane.
+    @inline(__always)
+    static func select(_ a: V, lessThan b: V, _ t: V, _ e: V) -> V {
+        var r = e
+        for i in 0..<8 { r[i] = a[i] < b[i] ? t[i] : e[i] }
+        return r
+    }
+
+    /// `a == b ? t : e` lane by lane.
+    @inline(__always)
+    static func select(_ a: V, equalTo b: V, _ t: V, _ e: V) -> V {
+        var r = e
+        for i in 0..<8 { r[i] = a[i] == b[i] ? t[i] : e[i] }
+        return r
+    }
+
+    /// Whether any lane of a vector of 0/1 flags is 1.
+    @inline(__always)
+    static func any(_ flags: V) -> Bool {
+        let lo = flags.lowHalf, hi = flags.highHalf
+        var a = lo
+        for i in 0..<4 { a[i] = hi[i] > lo[i] ? hi[i] : lo[i] }
+        return (a[0] + a[1]) + (a[2] + a[3]) > 0
+    }
+
+    /// ggml's MAX(lo, MIN(hi, l)) for an integer-valued l (a -0 may stay -0, which no sum or product here tells from 0).
+    @inline(__always)
+    static func clamp(_ l: V, _ lo: V, _ hi: V) -> V { vmin(vmax(l, lo), hi) }
 
     /// `make_qkx2_quants` in every lane. `Lbest` receives the levels (as floats); returns (scale, the_min) per lane.
     ///
     /// Skips the [0, nmax] clamp of a candidate when it cannot bind: levels stay ≤ nmax while the candidate's numerator
-    /// is ≤ nmax + 0.25, and stay ≥ 0 while every lane's min is ≤ its smallest x.
+    /// is ≤ nmax + 0.25, and stay ≥ 0 while every lane's min is ≤ its smallest x. The best levels are not copied at
+    /// each improvement: the winning candidate's iscale and min are kept and its levels recomputed once at the end.
     @inline(__always)
     static func makeQKX2(
         n: Int, nmax: Float, X: UnsafePointer<V>, W: UnsafePointer<V>, Lbest: UnsafeMutablePointer<V>,
         Laux: UnsafeMutablePointer<V>, rmin: Float, rdelta: Float, nstep: Int, useMad: Bool
     ) -> (scale: V, theMin: V) {
+        let zero = V.zero, one = V(repeating: 1)
         var mn = X[0], mx = X[0]
         var sumW = W[0]
         var sumX = sumW * X[0]
         for i in 1..<n {
             let xi = X[i]
-            mn.replace(with: xi, where: xi .< mn)
-            mx.replace(with: xi, where: xi .> mx)
+            mn = vmin(mn, xi)
+            mx = vmax(mx, xi)
             let w = W[i]
             sumW += w
             sumX += w * xi
         }
         let xmin = mn
-        mn.replace(with: 0, where: mn .> 0)
-        let degenerate = mx .== mn
+        mn = vmin(mn, zero)
+        // 1 where max == min (ggml returns all-zero levels there).
+        let degenerate = select(mx, equalTo: mn, one, zero)
         let clampedMin = mn
-        let hi = bits(nmax)
+        let hi = V(repeating: nmax)
+        // A subnormal max − min makes iscale infinite; ggml's integer nearest_int then gives −4194304 or 0 (NaN),
+        // both clamped to level 0, which an iscale of 0 reproduces.
+        let infinity = V(repeating: .infinity)
+        @inline(__always) func levelScale(_ s: V) -> V { select(s, lessThan: infinity, s, zero) }
         var iscale = V(repeating: nmax) / (mx - mn)
         var scale = V(repeating: 1) / iscale
+        iscale = levelScale(iscale)
+        var bestIscale = iscale, bestShift = mn
         var bestMad = V.zero
-        // Here mn ≤ every x and iscale·(x − mn) ≤ nmax (up to rounding), so no clamp binds.
         for i in 0..<n {
-            let l = nearest(iscale * (X[i] - mn))
-            Lbest[i] = l
+            let l = clamp(nearest(iscale * (X[i] - mn)), zero, hi)
             var diff = scale * l + mn - X[i]
             diff = useMad ? abs(diff) : diff * diff
             bestMad += W[i] * diff
         }
+        // X − min for the current min (ggml computes x[i] − min for every candidate; it only changes with min).
+        // Lbest serves as storage until the final levels are written.
+        let XM = Lbest
+        for i in 0..<n { XM[i] = X[i] - mn }
         var lowSafe = true
         if nstep >= 1 {
             for step in 0...nstep {
                 let numerator = rmin + rdelta * Float(step) + nmax
-                iscale = V(repeating: numerator) / (mx - mn)
+                iscale = levelScale(V(repeating: numerator) / (mx - mn))
                 var sumL = V.zero, sumL2 = V.zero, sumXL = V.zero
-                if lowSafe && numerator <= nmax + 0.25 {
+                @inline(__always) func sums(clampLow: Bool, clampHigh: Bool) {
                     for i in 0..<n {
-                        let l = nearest(iscale * (X[i] - mn))
-                        Laux[i] = l
-                        let wl = W[i] * l
-                        sumL += wl
-                        sumL2 += wl * l
-                        sumXL += wl * X[i]
-                    }
-                } else {
-                    for i in 0..<n {
-                        let l = clamp(nearest(iscale * (X[i] - mn)), upTo: hi)
+                        var l = nearest(iscale * XM[i])
+                        if clampLow { l = vmax(l, zero) }
+                        if clampHigh { l = vmin(l, hi) }
                         Laux[i] = l
                         let wl = W[i] * l
                         sumL += wl
@@ -115,14 +176,17 @@ enum KQuantLanes {
                         sumXL += wl * X[i]
                     }
                 }
+                switch (!lowSafe, numerator > nmax + 0.25) {
+                case (false, false): sums(clampLow: false, clampHigh: false)
+                case (false, true): sums(clampLow: false, clampHigh: true)
+                case (true, false): sums(clampLow: true, clampHigh: false)
+                case (true, true): sums(clampLow: true, clampHigh: true)
+                }
                 let D = sumW * sumL2 - sumL * sumL
-                let positive = D .> 0
-                if !any(positive) { continue }
                 var thisScale = (sumW * sumXL - sumX * sumL) / D
                 var thisMin = (sumL2 * sumX - sumL * sumXL) / D
-                let minPositive = thisMin .> 0
-                thisMin.replace(with: 0, where: minPositive)
-                thisScale.replace(with: sumXL / sumL2, where: minPositive)
+                thisScale = select(thisMin, greaterThan: zero, sumXL / sumL2, thisScale)
+                thisMin = vmin(thisMin, zero)
                 var mad = V.zero
                 if useMad {
                     for i in 0..<n {
@@ -135,45 +199,56 @@ enum KQuantLanes {
                         mad += W[i] * (diff * diff)
                     }
                 }
-                let better = positive .& (mad .< bestMad)
+                // 1 where D > 0 and mad < bestMad.
+                let better = select(D, greaterThan: zero, select(mad, lessThan: bestMad, one, zero), zero)
                 if !any(better) { continue }
-                for i in 0..<n { Lbest[i].replace(with: Laux[i], where: better) }
-                bestMad.replace(with: mad, where: better)
-                scale.replace(with: thisScale, where: better)
-                mn.replace(with: thisMin, where: better)
-                lowSafe = !any((mn .> xmin) .& .!degenerate)
+                bestMad = select(better, greaterThan: zero, mad, bestMad)
+                scale = select(better, greaterThan: zero, thisScale, scale)
+                bestIscale = select(better, greaterThan: zero, iscale, bestIscale)
+                bestShift = select(better, greaterThan: zero, mn, bestShift)
+                mn = select(better, greaterThan: zero, thisMin, mn)
+                // 1 where mn > xmin in a lane that is not degenerate.
+                lowSafe = !any(select(mn, greaterThan: xmin, one - degenerate, zero))
+                for i in 0..<n { XM[i] = X[i] - mn }
             }
         }
-        var theMin = V.zero - mn
-        if any(degenerate) {
-            for i in 0..<n { Lbest[i].replace(with: 0, where: degenerate) }
-            theMin.replace(with: V.zero - clampedMin, where: degenerate)
-            scale.replace(with: 0, where: degenerate)
+        // The winning candidate's levels (ggml clamps every candidate's levels; the clamp cannot change a level
+        // that was computed without it above).
+        for i in 0..<n {
+            let l = clamp(nearest(bestIscale * (X[i] - bestShift)), zero, hi)
+            Lbest[i] = select(degenerate, greaterThan: zero, zero, l)
         }
+        var theMin = V.zero - mn
+        theMin = select(degenerate, greaterThan: zero, V.zero - clampedMin, theMin)
+        scale = select(degenerate, greaterThan: zero, zero, scale)
         return (scale, theMin)
     }
 
     /// `make_qx_quants` with rmse_type 1 and no importance weights in every lane. `L` receives levels 0…2·nmax−1 as floats.
+    /// `scratch` holds 2·n vectors (the weights x² and x³, which ggml computes identically for every candidate).
     @inline(__always)
-    static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>) -> V {
+    static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> V {
+        let zero = V.zero, one = V(repeating: 1)
+        let W = scratch, WX = scratch + n
         var amax = V.zero, mx = V.zero
         for i in 0..<n {
-            let ax = abs(X[i])
-            let bigger = ax .> amax
-            amax.replace(with: ax, where: bigger)
-            mx.replace(with: X[i], where: bigger)
+            let x = X[i]
+            let ax = abs(x)
+            mx = select(ax, greaterThan: amax, x, mx)
+            amax = vmax(amax, ax)
+            let w = x * x
+            W[i] = w
+            WX[i] = w * x
         }
-        let allZero = amax .< 1e-15
-        let top = bits(2 * nmax - 1)
+        let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1)
         var iscale = V(repeating: -nmax) / mx
         var sumlx = V.zero, suml2 = V.zero
         for i in 0..<n {
-            let l = clamp(nearest(iscale * X[i]) + nmax, upTo: top) - nmax
-            let w = X[i] * X[i]
-            sumlx += w * X[i] * l
-            suml2 += w * l * l
+            let l = clamp(nearest(iscale * X[i]), lo, hi)
+            sumlx += WX[i] * l
+            suml2 += W[i] * l * l
         }
-        var scale = (sumlx / suml2).replacing(with: 0, where: suml2 .== 0)
+        var scale = select(suml2, equalTo: zero, zero, sumlx / suml2)
         var best = scale * sumlx
         var bestIscale = iscale
         for step in -9...9 where step != 0 {
@@ -181,19 +256,22 @@ enum KQuantLanes {
             sumlx = .zero
             suml2 = .zero
             for i in 0..<n {
-                let l = clamp(nearest(iscale * X[i]) + nmax, upTo: top) - nmax
-                let w = X[i] * X[i]
-                sumlx += w * X[i] * l
-                suml2 += w * l * l
+                let l = clamp(nearest(iscale * X[i]), lo, hi)
+                sumlx += WX[i] * l
+                suml2 += W[i] * l * l
             }
-            let better = (suml2 .> 0) .& (sumlx * sumlx .> best * suml2)
-            scale.replace(with: sumlx / suml2, where: better)
-            best.replace(with: scale * sumlx, where: better)
-            bestIscale.replace(with: iscale, where: better)
+            // 1 where suml2 > 0 and sumlx² > best·suml2.
+            let better = select(suml2, greaterThan: zero, select(sumlx * sumlx, greaterThan: best * suml2, one, zero), zero)
+            scale = select(better, greaterThan: zero, sumlx / suml2, scale)
+            best = select(better, greaterThan: zero, scale * sumlx, best)
+            bestIscale = select(better, greaterThan: zero, iscale, bestIscale)
         }
+        // 1 where the group is (almost) all zero.
+        let allZero = select(amax, lessThan: V(repeating: 1e-15), one, zero)
+        let shift = V(repeating: nmax)
         for i in 0..<n {
-            L[i] = clamp(nearest(bestIscale * X[i]) + nmax, upTo: top).replacing(with: 0, where: allZero)
+            L[i] = select(allZero, greaterThan: zero, zero, clamp(nearest(bestIscale * X[i]), lo, hi) + shift)
         }
-        return scale.replacing(with: 0, where: allZero)
+        return select(allZero, greaterThan: zero, zero, scale)
     }
 }

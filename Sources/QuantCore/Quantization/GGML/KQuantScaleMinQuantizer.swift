@@ -84,8 +84,8 @@ enum KQuantScaleMinQuantizer {
         }
         let d = Half.round(maxScale / 63)
         let dmin = Half.round(maxMin / 63)
-        let top = KQuantLanes.bits(fnmax)
-        var outOfRange = V.zero
+        let hi = V(repeating: fnmax)
+        var worst = V.zero
         for g in 0..<groups {
             var dl = V.zero, dm = V.zero
             for j in 0..<width {
@@ -93,15 +93,12 @@ enum KQuantScaleMinQuantizer {
                 dl[j] = d * Float(sc)
                 dm[j] = dmin * Float(m)
             }
-            let keep = dl .== 0
             for i in 0..<32 {
-                let arg = (X[32 * g + i] + dm) / dl
-                outOfRange.replace(with: 1, where: (KQuantLanes.abs(arg) .> 4_194_303) .& .!keep)
-                let l = KQuantLanes.clamp(KQuantLanes.nearest(arg), upTo: top)
-                Lbest[32 * g + i].replace(with: l, where: .!keep)
+                Lbest[32 * g + i] = KQuantLanes.finalLevel((X[32 * g + i] + dm) / dl, dl: dl, previous: Lbest[32 * g + i],
+                                                           lo: .zero, hi: hi, shift: .zero, worst: &worst)
             }
         }
-        if outOfRange.max() != 0 { return false }
+        if KQuantLanes.outOfRange(worst) { return false }
         for j in 0..<12 { y.storeBytes(of: s[j], toByteOffset: 4 + j, as: UInt8.self) }
         storeHalf(maxScale / 63, y, 0)
         storeHalf(maxMin / 63, y, 2)

@@ -1,83 +1,156 @@
-/// SIMD helpers for the 32-element formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): one block is four `SIMD8<Float>` vectors.
+/// SIMD helpers for the 32-element formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): one block is two `SIMD16<Float>` halves
+/// (elements 0…15 and 16…31, which is also how the 4-bit formats pair their nibbles).
 ///
 /// Every helper reproduces C's scalar result exactly for finite inputs of the magnitudes these quantisers produce
-/// (|v| < 2²²); the codecs send other blocks to their scalar code.
+/// (|v| < 2²²); the codecs send other blocks to their scalar code. Written for the default x86-64 target (SSE2):
+/// levels become integers through the 1.5·2²³ add (never a SIMD float-to-int conversion, which is a library call
+/// per lane there), and bytes are narrowed with `init(truncatingIfNeeded:)`, which compiles to `packuswb`.
 enum LegacyBlockLanes {
-    typealias V = SIMD8<Float>
-    typealias U = SIMD8<UInt32>
+    typealias V = SIMD16<Float>
+    typealias U = SIMD16<UInt32>
+    typealias I = SIMD16<Int32>
 
+    /// 1.5·2²³: adding it leaves round-to-nearest-even(v) in the low mantissa bits (|v| < 2²²).
+    static let magic: Float = 12_582_912
+
+    /// Elements 16·half … 16·half+15 of the block at `x`.
     @inline(__always)
-    static func load(_ x: UnsafePointer<Float>, _ k: Int) -> V {
-        UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 32 * k, as: V.self)
+    static func load(_ x: UnsafePointer<Float>, _ half: Int) -> V {
+        UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * half, as: V.self)
     }
 
     @inline(__always)
-    static func abs(_ v: V) -> V { unsafeBitCast(unsafeBitCast(v, to: U.self) & 0x7fff_ffff, to: V.self) }
+    static func bits(_ v: V) -> U { unsafeBitCast(v, to: U.self) }
 
-    /// Round to nearest, ties to even (|v| < 2²²).
-    @inline(__always)
-    static func nearest(_ v: V) -> V { (v + 12_582_912) - 12_582_912 }
+    // Lane-wise selects are written as loops over lanes of whole vectors: LLVM turns those into `maxps`, `minps`,
+    // `cmpps` + integer adds. `replacing(with:where:)` and `SIMDMask` values go through the mask's integer storage
+    // on this target and come out as long shuffle sequences.
 
-    /// C's `(int)t` for 0 ≤ t < 2²² (truncation = floor there).
     @inline(__always)
-    static func truncNonNegative(_ t: V) -> V {
-        let r = nearest(t)
-        return r.replacing(with: r - 1, where: r .> t)
+    static func abs(_ v: V) -> V { unsafeBitCast(bits(v) & 0x7fff_ffff, to: V.self) }
+
+    @inline(__always)
+    static func max(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<16 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
     }
 
-    /// C's `roundf` (half away from zero) for |v| < 2²².
     @inline(__always)
-    static func roundAway(_ v: V) -> V {
-        let a = abs(v)
-        var r = nearest(a)
-        r.replace(with: r + 1, where: (a - r) .== 0.5)
-        let sign = unsafeBitCast(v, to: U.self) & 0x8000_0000
-        return unsafeBitCast(unsafeBitCast(r, to: U.self) | sign, to: V.self)
-    }
-
-    /// The integer value of an integer-valued float (|v| < 2²²) as the low bits of a UInt32 (two's complement).
-    @inline(__always)
-    static func intBits(_ v: V) -> U { unsafeBitCast(v + 12_582_912, to: U.self) & 0x00ff_ffff }
-
-    /// Whether every value is finite and below 1e30 in magnitude.
-    @inline(__always)
-    static func isTame(_ v0: V, _ v1: V, _ v2: V, _ v3: V) -> Bool {
-        let m = (abs(v0) .< 1e30) .& (abs(v1) .< 1e30) .& (abs(v2) .< 1e30) .& (abs(v3) .< 1e30)
-        return all(m)
+    static func min(_ a: V, _ b: V) -> V {
+        var r = a
+        for i in 0..<16 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+        return r
     }
 
     @inline(__always)
     static func hmax(_ v: V) -> Float {
-        var m = v[0]
-        for j in 1..<8 where v[j] > m { m = v[j] }
-        return m
+        let lo = v.lowHalf, hi = v.highHalf
+        var a = lo
+        for i in 0..<8 { a[i] = hi[i] > lo[i] ? hi[i] : lo[i] }
+        let alo = a.lowHalf, ahi = a.highHalf
+        var b = alo
+        for i in 0..<4 { b[i] = ahi[i] > alo[i] ? ahi[i] : alo[i] }
+        let c0 = b[0] > b[2] ? b[0] : b[2], c1 = b[1] > b[3] ? b[1] : b[3]
+        return c1 > c0 ? c1 : c0
     }
 
     @inline(__always)
     static func hmin(_ v: V) -> Float {
-        var m = v[0]
-        for j in 1..<8 where v[j] < m { m = v[j] }
-        return m
+        let lo = v.lowHalf, hi = v.highHalf
+        var a = lo
+        for i in 0..<8 { a[i] = hi[i] < lo[i] ? hi[i] : lo[i] }
+        let alo = a.lowHalf, ahi = a.highHalf
+        var b = alo
+        for i in 0..<4 { b[i] = ahi[i] < alo[i] ? ahi[i] : alo[i] }
+        let c0 = b[0] < b[2] ? b[0] : b[2], c1 = b[1] < b[3] ? b[1] : b[3]
+        return c1 < c0 ? c1 : c0
     }
 
-    /// Stores the low byte of each lane to 8 consecutive bytes.
+    /// Whether the sum of all lanes is finite. For values below 1e30 in magnitude (which callers check separately)
+    /// that is exactly when no value is NaN or infinite.
+    @inline(__always)
+    static func sumIsFinite(_ s: V) -> Bool {
+        let a = s.lowHalf + s.highHalf
+        let b = a.lowHalf + a.highHalf
+        return ((b[0] + b[2]) + (b[1] + b[3])).isFinite
+    }
+
+    /// The smallest value, the largest value, and whether the block is free of NaN and infinities.
+    @_transparent
+    static func range(_ v0: V, _ v1: V) -> (min: Float, max: Float, finite: Bool) {
+        (hmin(min(v0, v1)), hmax(max(v0, v1)), sumIsFinite(v0 + v1))
+    }
+
+    /// min(t, c) lane by lane (no NaN here).
+    @inline(__always)
+    static func capped(_ t: V, _ c: Float) -> V {
+        let cv = V(repeating: c)
+        var r = t
+        for i in 0..<16 { r[i] = cv[i] < t[i] ? cv[i] : t[i] }
+        return r
+    }
+
+    /// C's `(int)t` for 0 ≤ t < 2²² (truncation = floor there), as the low bits of each lane.
+    @inline(__always)
+    static func truncBits(_ t: V) -> U {
+        let s = t + magic
+        let r = s - magic
+        // Where round-to-nearest went up, one less.
+        var q = bits(s)
+        for i in 0..<16 { q[i] = r[i] > t[i] ? q[i] &- 1 : q[i] }
+        return q
+    }
+
+    /// C's `roundf` (half away from zero) for |v| < 2²², as the low bits (two's complement) of each lane.
+    @inline(__always)
+    static func roundAwayBits(_ v: V) -> U {
+        let a = abs(v)
+        let s = a + magic
+        let d = a - (s - magic)
+        // A tie that went to the even value below goes one up instead.
+        var q = bits(s)
+        for i in 0..<16 { q[i] = d[i] == 0.5 ? q[i] &+ 1 : q[i] }
+        let sign = unsafeBitCast(unsafeBitCast(v, to: I.self) &>> 31, to: U.self)
+        return (q ^ sign) &- sign
+    }
+
+    /// Stores the low byte of each lane to 16 consecutive bytes.
     @inline(__always)
     static func storeBytes(_ u: U, _ p: UnsafeMutableRawPointer, _ offset: Int) {
-        let lo = UInt64(u[0] & 0xff) | UInt64(u[1] & 0xff) << 8 | UInt64(u[2] & 0xff) << 16 | UInt64(u[3] & 0xff) << 24
-        let hi = UInt64(u[4] & 0xff) << 32 | UInt64(u[5] & 0xff) << 40 | UInt64(u[6] & 0xff) << 48 | UInt64(u[7] & 0xff) << 56
-        p.storeBytes(of: (lo | hi).littleEndian, toByteOffset: offset, as: UInt64.self)
+        // A lane loop rather than `init(truncatingIfNeeded:)`, which is not always inlined; both become `packuswb`.
+        var b = SIMD16<UInt8>()
+        for i in 0..<16 { b[i] = UInt8(truncatingIfNeeded: u[i]) }
+        p.storeBytes(of: b, toByteOffset: offset, as: SIMD16<UInt8>.self)
     }
 
-    /// The first value with the largest magnitude (ggml's `if (amax < fabsf(v)) { amax = fabsf(v); max = v; }`).
+    /// Bit 4 of the levels (0…31, as left by `truncBits`) of elements 0…15 (`q0`) and 16…31 (`q1`) as a 32-bit mask,
+    /// element j in bit j. Integer arithmetic only, so that no lane mask is formed.
     @inline(__always)
-    static func signedAbsMax(_ x: UnsafePointer<Float>, _ v0: V, _ v1: V, _ v2: V, _ v3: V) -> Float {
-        var m = abs(v0)
-        m.replace(with: abs(v1), where: abs(v1) .> m)
-        m.replace(with: abs(v2), where: abs(v2) .> m)
-        m.replace(with: abs(v3), where: abs(v3) .> m)
-        let amax = hmax(m)
-        if amax == 0 { return 0 }
-        for j in 0..<32 where Swift.abs(x[j]) == amax { return x[j] }
+    static func fifthBits(_ q0: U, _ q1: U) -> UInt32 {
+        let w = U(1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7,
+                  1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15)
+        // Bit 4 moved to the sign bit and spread over the lane: all ones where set.
+        let m0 = unsafeBitCast(unsafeBitCast(q0 &<< 27, to: I.self) &>> 31, to: U.self)
+        let m1 = unsafeBitCast(unsafeBitCast(q1 &<< 27, to: I.self) &>> 31, to: U.self)
+        let a = (m0 & w) | (m1 & (w &<< 16))
+        let b = a.lowHalf | a.highHalf
+        let c = b.lowHalf | b.highHalf
+        return (c[0] | c[1]) | (c[2] | c[3])
+    }
+}
+
+extension LegacyBlockLanes {
+    /// ggml's signed maximum (`if (amax < fabsf(v)) { amax = fabsf(v); max = v; }`) from the block's extremes:
+    /// the first value with the largest magnitude. Only when +a and −a both occur does the order matter, and only then
+    /// is the block scanned.
+    @inline(__always)
+    static func signedAbsMax(_ x: UnsafePointer<Float>, lo: Float, hi: Float) -> Float {
+        let nlo = -lo
+        if hi > nlo { return hi }
+        if nlo > hi { return lo }
+        if hi == 0 { return 0 }
+        for j in 0..<32 where Swift.abs(x[j]) == hi { return x[j] }
         return 0
     }
 }

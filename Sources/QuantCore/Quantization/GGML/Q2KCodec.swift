@@ -71,22 +71,20 @@ enum Q2KCodec {
             for j in 0..<16 { sc[j] |= UInt8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * mins[j]) << 4) }
             dmin = Half.round(maxMin / 15)
         }
-        let top = KQuantLanes.bits(3)
-        var outOfRange = V.zero
+        let lo = V.zero, hi = V(repeating: 3)
+        var worst = V.zero
         for g in 0..<groups {
             var dl = V.zero, dm = V.zero
             for j in 0..<width {
                 dl[j] = d * Float(sc[width * g + j] & 0xf)
                 dm[j] = dmin * Float(sc[width * g + j] >> 4)
             }
-            let keep = dl .== 0
             for i in 0..<16 {
-                let arg = (X[16 * g + i] + dm) / dl
-                outOfRange.replace(with: 1, where: (KQuantLanes.abs(arg) .> 4_194_303) .& .!keep)
-                Lbest[16 * g + i].replace(with: KQuantLanes.clamp(KQuantLanes.nearest(arg), upTo: top), where: .!keep)
+                Lbest[16 * g + i] = KQuantLanes.finalLevel((X[16 * g + i] + dm) / dl, dl: dl, previous: Lbest[16 * g + i],
+                                                           lo: lo, hi: hi, shift: .zero, worst: &worst)
             }
         }
-        if outOfRange.max() != 0 { return false }
+        if KQuantLanes.outOfRange(worst) { return false }
         storeHalf(maxScale > 0 ? maxScale / 15 : 0, y, 80)
         storeHalf(maxMin > 0 ? maxMin / 15 : 0, y, 82)
         for g in 0..<groups {

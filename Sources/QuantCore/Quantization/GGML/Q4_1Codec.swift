@@ -8,38 +8,21 @@ enum Q4_1Codec {
         for b in 0..<blocks {
             let xb = x + blockElements * b
             let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1), v2 = S.load(xb, 2), v3 = S.load(xb, 3)
-            var lo = v0, hi = v0
-            lo.replace(with: v1, where: v1 .< lo)
-            hi.replace(with: v1, where: v1 .> hi)
-            lo.replace(with: v2, where: v2 .< lo)
-            hi.replace(with: v2, where: v2 .> hi)
-            lo.replace(with: v3, where: v3 .< lo)
-            hi.replace(with: v3, where: v3 .> hi)
-            let min = S.hmin(lo), max = S.hmax(hi)
-            // A zero extreme may be -0 or +0 depending on which came first: leave that to the scalar code.
-            guard S.isTame(v0, v1, v2, v3), min != 0, max != 0 else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
-            }
+            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
+            let (min, max, finite) = S.range(v0, v1)
             let d = (max - min) / 15
-            // With a subnormal d, 1/d overflows and C's float-to-int conversions of ±inf take over: scalar code.
-            guard d == 0 || d.isNormal else {
+            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
+            // take over): scalar code. So is a zero extreme, which may be -0 or +0 depending on which came first.
+            guard finite && max < 1e30 && min > -1e30 && min != 0 && max != 0 && (d == 0 || d.isNormal) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }
             let id: Float = d != 0 ? 1 / d : 0
             storeHalf(d, yb, 0)
             storeHalf(min, yb, 2)
-            let cap = S.V(repeating: 15)
-            _ = cap
-            @inline(__always) func level(_ v: S.V) -> S.U {
-                let t = S.truncNonNegative((v - min) * id + 0.5)
-                return S.intBits(t.replacing(with: cap, where: t .> cap))
-            }
-            let q0 = level(v0), q1 = level(v1), q2 = level(v2), q3 = level(v3)
-            S.storeBytes((q0 & 0xf) | ((q2 & 0xf) &<< 4), yb, 4)
-            S.storeBytes((q1 & 0xf) | ((q3 & 0xf) &<< 4), yb, 12)
+            // (x − min)·id + 0.5 lies in [0, 15.5]: C's MIN(15, (int8_t)t) is the truncation of min(t, 15).
+            let q0 = S.truncBits(S.capped((v0 - min) * id + 0.5, 15)), q1 = S.truncBits(S.capped((v1 - min) * id + 0.5, 15))
+            S.storeBytes(q0 | (q1 &<< 4), yb, 4)
         }
     }
 

@@ -8,33 +8,22 @@ enum Q5_0Codec {
         for b in 0..<blocks {
             let xb = x + blockElements * b
             let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1), v2 = S.load(xb, 2), v3 = S.load(xb, 3)
-            guard S.isTame(v0, v1, v2, v3) else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
-            }
-            let d = S.signedAbsMax(xb, v0, v1, v2, v3) / -16
-            // With a subnormal d, 1/d overflows and C's float-to-int conversions of ±inf take over: scalar code.
-            guard d == 0 || d.isNormal else {
+            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
+            let (lo, hi, finite) = S.range(v0, v1)
+            let max = S.signedAbsMax(xb, lo: lo, hi: hi)
+            let d = max / -16
+            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
+            // take over): scalar code.
+            guard finite && hi < 1e30 && lo > -1e30 && (d == 0 || d.isNormal) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }
             let id: Float = d != 0 ? 1 / d : 0
             storeHalf(d, yb, 0)
-            let cap = S.V(repeating: 31)
-            @inline(__always) func level(_ v: S.V) -> S.U {
-                let t = S.truncNonNegative(v * id + 16.5)
-                return S.intBits(t.replacing(with: cap, where: t .> cap))
-            }
-            let q0 = level(v0), q1 = level(v1), q2 = level(v2), q3 = level(v3)
-            S.storeBytes((q0 & 0xf) | ((q2 & 0xf) &<< 4), yb, 6)
-            S.storeBytes((q1 & 0xf) | ((q3 & 0xf) &<< 4), yb, 14)
-            var qh: UInt32 = 0
-            let h0 = (q0 &>> 4) & 1, h1 = (q1 &>> 4) & 1, h2 = (q2 &>> 4) & 1, h3 = (q3 &>> 4) & 1
-            for j in 0..<8 {
-                qh |= h0[j] << UInt32(j) | h1[j] << UInt32(8 + j) | h2[j] << UInt32(16 + j) | h3[j] << UInt32(24 + j)
-            }
-            yb.storeBytes(of: qh.littleEndian, toByteOffset: 2, as: UInt32.self)
+            // x·id + 16.5 lies in [0, 32.5]: C's MIN(31, (int8_t)t) is the truncation of min(t, 31).
+            let q0 = S.truncBits(S.capped(v0 * id + 16.5, 31)), q1 = S.truncBits(S.capped(v1 * id + 16.5, 31))
+            S.storeBytes((q0 & 0xf) | (q1 &<< 4), yb, 6)
+            yb.storeBytes(of: S.fifthBits(q0, q1).littleEndian, toByteOffset: 2, as: UInt32.self)
         }
     }
 

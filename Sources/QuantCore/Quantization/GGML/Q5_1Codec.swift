@@ -8,42 +8,22 @@ enum Q5_1Codec {
         for b in 0..<blocks {
             let xb = x + blockElements * b
             let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1), v2 = S.load(xb, 2), v3 = S.load(xb, 3)
-            var lo = v0, hi = v0
-            lo.replace(with: v1, where: v1 .< lo)
-            hi.replace(with: v1, where: v1 .> hi)
-            lo.replace(with: v2, where: v2 .< lo)
-            hi.replace(with: v2, where: v2 .> hi)
-            lo.replace(with: v3, where: v3 .< lo)
-            hi.replace(with: v3, where: v3 .> hi)
-            let min = S.hmin(lo), max = S.hmax(hi)
-            // A zero extreme may be -0 or +0 depending on which came first: leave that to the scalar code.
-            guard S.isTame(v0, v1, v2, v3), min != 0, max != 0 else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
-            }
+            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
+            let (min, max, finite) = S.range(v0, v1)
             let d = (max - min) / 31
-            // With a subnormal d, 1/d overflows and C's float-to-int conversions of ±inf take over: scalar code.
-            guard d == 0 || d.isNormal else {
+            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
+            // take over): scalar code. So is a zero extreme, which may be -0 or +0 depending on which came first.
+            guard finite && max < 1e30 && min > -1e30 && min != 0 && max != 0 && (d == 0 || d.isNormal) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }
             let id: Float = d != 0 ? 1 / d : 0
             storeHalf(d, yb, 0)
             storeHalf(min, yb, 2)
-            @inline(__always) func level(_ v: S.V) -> S.U {
-                let t = S.truncNonNegative((v - min) * id + 0.5)
-                return S.intBits(t)
-            }
-            let q0 = level(v0), q1 = level(v1), q2 = level(v2), q3 = level(v3)
-            S.storeBytes((q0 & 0xf) | ((q2 & 0xf) &<< 4), yb, 8)
-            S.storeBytes((q1 & 0xf) | ((q3 & 0xf) &<< 4), yb, 16)
-            var qh: UInt32 = 0
-            let h0 = (q0 &>> 4) & 1, h1 = (q1 &>> 4) & 1, h2 = (q2 &>> 4) & 1, h3 = (q3 &>> 4) & 1
-            for j in 0..<8 {
-                qh |= h0[j] << UInt32(j) | h1[j] << UInt32(8 + j) | h2[j] << UInt32(16 + j) | h3[j] << UInt32(24 + j)
-            }
-            yb.storeBytes(of: qh.littleEndian, toByteOffset: 4, as: UInt32.self)
+            // (x − min)·id + 0.5 lies in [0, 31.5] (ggml has no MIN here).
+            let q0 = S.truncBits((v0 - min) * id + 0.5), q1 = S.truncBits((v1 - min) * id + 0.5)
+            S.storeBytes((q0 & 0xf) | (q1 &<< 4), yb, 8)
+            yb.storeBytes(of: S.fifthBits(q0, q1).littleEndian, toByteOffset: 4, as: UInt32.self)
         }
     }
 

@@ -8,7 +8,7 @@ enum Q6KCodec {
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 16 * 4) { lanes in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 16 * 6) { lanes in
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
                     if scalarOnly || !(KQuantLanes.isTame(xb, 256)
@@ -38,7 +38,7 @@ enum Q6KCodec {
                 for j in 0..<width { v[j] = x[16 * (width * g + j) + i] }
                 Xg[i] = v
             }
-            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: Xg, L: Lv + 16 * g)
+            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: Xg, L: Lv + 16 * g, scratch: Lv + 16 * groups)
             for j in 0..<width { scales[width * g + j] = scaleV[j] }
         }
         var maxScale: Float = 0
@@ -56,19 +56,17 @@ enum Q6KCodec {
         for ib in 0..<16 {
             sc[ib] = Int8(truncatingIfNeeded: Swift.min(127, GGMLBlockCodec.nearestInt(iscale * scales[ib])))
         }
-        let top = KQuantLanes.bits(63)
-        var outOfRange = V.zero
+        let lo = V(repeating: -32), hi = V(repeating: 31), shift = V(repeating: 32)
+        var worst = V.zero
         for g in 0..<groups {
             var dl = V.zero
             for j in 0..<width { dl[j] = d * Float(sc[width * g + j]) }
-            let keep = dl .== 0
             for i in 0..<16 {
-                let arg = X[16 * g + i] / dl
-                outOfRange.replace(with: 1, where: (KQuantLanes.abs(arg) .> 4_194_303) .& .!keep)
-                Lv[16 * g + i].replace(with: KQuantLanes.clamp(KQuantLanes.nearest(arg) + 32, upTo: top), where: .!keep)
+                Lv[16 * g + i] = KQuantLanes.finalLevel(X[16 * g + i] / dl, dl: dl, previous: Lv[16 * g + i], lo: lo, hi: hi,
+                                                        shift: shift, worst: &worst)
             }
         }
-        if outOfRange.max() != 0 { return false }
+        if KQuantLanes.outOfRange(worst) { return false }
         storeHalf(1 / iscale, y, 208)
         for ib in 0..<16 { y.storeBytes(of: sc[ib], toByteOffset: 192 + ib, as: Int8.self) }
         for g in 0..<groups {

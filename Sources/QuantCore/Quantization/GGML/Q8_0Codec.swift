@@ -8,27 +8,21 @@ enum Q8_0Codec {
         for b in 0..<blocks {
             let xb = x + blockElements * b
             let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1), v2 = S.load(xb, 2), v3 = S.load(xb, 3)
-            guard S.isTame(v0, v1, v2, v3) else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
-            }
-            var m = S.abs(v0)
-            m.replace(with: S.abs(v1), where: S.abs(v1) .> m)
-            m.replace(with: S.abs(v2), where: S.abs(v2) .> m)
-            m.replace(with: S.abs(v3), where: S.abs(v3) .> m)
-            let d = S.hmax(m) / 127
-            // With a subnormal d, 1/d overflows and C's float-to-int conversions of ±inf take over: scalar code.
-            guard d == 0 || d.isNormal else {
+            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
+            let (lo, hi, finite) = S.range(v0, v1)
+            // max |x| with a +0 for an all-zero block, as ggml's MAX(amax, fabsf(v)) from 0.
+            let amax = Float(bitPattern: (hi > -lo ? hi : -lo).bitPattern & 0x7fff_ffff)
+            let d = amax / 127
+            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
+            // take over): scalar code.
+            guard finite && amax < 1e30 && (d == 0 || d.isNormal) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }
             let id: Float = d != 0 ? 1 / d : 0
             storeHalf(d, yb, 0)
-            S.storeBytes(S.intBits(S.roundAway(v0 * id)), yb, 2)
-            S.storeBytes(S.intBits(S.roundAway(v1 * id)), yb, 10)
-            S.storeBytes(S.intBits(S.roundAway(v2 * id)), yb, 18)
-            S.storeBytes(S.intBits(S.roundAway(v3 * id)), yb, 26)
+            S.storeBytes(S.roundAwayBits(v0 * id), yb, 2)
+            S.storeBytes(S.roundAwayBits(v1 * id), yb, 18)
         }
     }
 
