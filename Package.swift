@@ -31,9 +31,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore"]),
+        .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore", "QuantTUI"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "QuantTUITests", dependencies: ["QuantTUI", "QuantCore"]),
+        .testTarget(name: "QuantTUITests", dependencies: ["QuantTUI", "QuantCore"], exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["QuantCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,7 @@
 import Foundation
 import QuantCore
 
-// Benchmarks for quantscope; run with `swift run -c release quantscope-bench [open|stats|quant|SPEC…]`.
+// Benchmarks for quantscope; run with `swift run -c release quantscope-bench [open|stats|tui|quant|SPEC…]`.
 // Every figure is reported against a baseline measured in the same run on the same machine.
 
 let which = Set(CommandLine.arguments.dropFirst())
@@ -11,7 +11,8 @@ do {
     // Open first, so peak RSS is not inflated by the other benchmarks' buffers.
     if all || which.contains("open") { try OpenBenchmark.run() }
     if all || which.contains("stats") { try StatsBenchmark.run() }
-    let specFilter = Set(which.filter { $0 != "open" && $0 != "stats" && $0 != "quant" })
+    if all || which.contains("tui") { try TUIBenchmark.run() }
+    let specFilter = Set(which.filter { $0 != "open" && $0 != "stats" && $0 != "quant" && $0 != "tui" })
     if all || which.contains("quant") || !specFilter.isEmpty { try QuantBenchmark.run(filter: specFilter) }
 } catch {
     FileHandle.standardError.write(Data("quantscope-bench: \(error)\n".utf8))

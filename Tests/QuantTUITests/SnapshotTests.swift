@@ -31,7 +31,7 @@ import Testing
     /// The sample opened in the explorer with every background job done.
     func settled(_ sample: String, width: Int, height: Int, keys: [Key] = [], candidates: Bool = true, ascii: Bool = false) throws -> AppState {
         let model = try Fixtures.sample(sample)
-        var state = AppState(model: ModelSummary(model), plan: Plan(defaultSpec: Fixtures.int8Channel), planPath: "/tmp/digits-mlp.plan.json",
+        var state = AppState(model: ModelSummary(model), plan: Plan(defaultSpec: Fixtures.int8Channel), planPath: sample.split(separator: ".").first.map { "\($0).plan.json" } ?? "model.plan.json",
                              width: width, height: height, ascii: ascii)
         var effects = update(&state, .resize(width: width, height: height))
         for key in keys {

@@ -62,10 +62,11 @@ public enum Explorer {
 
     /// Carries out `effects` and every job `update` asks for after them on the calling thread, until no job
     /// is left: a state with every statistic and evaluation in place, for snapshot tests and benchmarks.
-    /// One thread, so the figures do not depend on the machine's core count.
-    /// - Parameter candidates: also measure the selected layer's candidate specs.
-    public static func settle(_ state: inout AppState, model: Model, effects: [Effect] = [], candidates: Bool = true) {
-        let worker = Worker(model: model, threads: 1)
+    /// - Parameters:
+    ///   - candidates: also measure the selected layer's candidate specs.
+    ///   - threads: threads per job; 1 (the default) makes the figures independent of the machine.
+    public static func settle(_ state: inout AppState, model: Model, effects: [Effect] = [], candidates: Bool = true, threads: Int = 1) {
+        let worker = Worker(model: model, threads: threads)
         var queue = effects + update(&state, .tick)
         state.tick = 0
         while let effect = queue.first {

@@ -117,7 +117,7 @@ enum DetailView {
                 sqnrText = "failed"
                 style = Style(color: .red, reverse: selected)
             } else {
-                sqnrText = String(glyphs.ellipsis)
+                sqnrText = glyphs.pending
                 style = Style(dim: true, reverse: selected)
             }
             canvas.put(Format.padLeft(sqnrText, 10), x: x + 25, y: rowY, style: style, limit: max(0, width - 25))

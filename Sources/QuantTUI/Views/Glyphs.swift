@@ -4,6 +4,8 @@ public struct Glyphs: Sendable {
     public let horizontal: Character
     public let vertical: Character
     public let ellipsis: Character
+    /// A figure still being measured.
+    public let pending: String
     public let mark: Character
     public let open: Character
     public let closed: Character
@@ -18,6 +20,7 @@ public struct Glyphs: Sendable {
         horizontal = ascii ? "-" : "─"
         vertical = ascii ? "|" : "│"
         ellipsis = ascii ? "~" : "…"
+        pending = ascii ? "..." : "…"
         mark = ascii ? "*" : "●"
         open = ascii ? "-" : "▾"
         closed = ascii ? "+" : "▸"

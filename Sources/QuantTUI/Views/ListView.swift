@@ -108,7 +108,7 @@ enum ListView {
             } else if let (result, stale) = state.plannedResult(t) {
                 drawSQNR(result.error.sqnr, stale: stale, x: columns.sqnrX, y: y, base: base, canvas: &canvas)
             } else {
-                canvas.put(Format.padLeft(tensor.dtype.isDecodable ? String(glyphs.ellipsis) : "-", ListView.Columns.sqnr), x: columns.sqnrX, y: y, style: Style(dim: true, reverse: base.reverse))
+                canvas.put(Format.padLeft(tensor.dtype.isDecodable ? glyphs.pending : "-", ListView.Columns.sqnr), x: columns.sqnrX, y: y, style: Style(dim: true, reverse: base.reverse))
             }
         }
     }
