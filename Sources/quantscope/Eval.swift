@@ -57,9 +57,10 @@ struct Eval: ParsableCommand {
                 let bar = ProgressBar(label: "evaluating")
                 let total = tensors.reduce(0) { $0 + $1.elementCount }
                 var done = 0
+                var statistics: [String: TensorStats] = [:]
                 let outcomes = try tensors.map { tensor in
                     defer { done += tensor.elementCount; bar.update(done: done, total: total) }
-                    return try TensorOutcome.measure(tensor, in: opened, spec: loaded.spec(for: tensor), include1D: true)
+                    return try TensorOutcome.measure(tensor, in: opened, spec: loaded.spec(for: tensor), include1D: true, statistics: &statistics)
                 }
                 bar.finish()
                 for outcome in outcomes { if let problem = outcome.problem { throw CLIFailure("\(plan): \(problem)") } }
@@ -72,10 +73,12 @@ struct Eval: ParsableCommand {
             var evaluations: [[TensorOutcome]] = []
             let total = tensors.reduce(0) { $0 + $1.elementCount } * specs.count
             var done = 0
+            // Each tensor's statistics (its range) are computed once and shared by every spec compared.
+            var statistics: [String: TensorStats] = [:]
             for spec in specs {
                 var outcomes: [TensorOutcome] = []
                 for tensor in tensors {
-                    outcomes.append(try TensorOutcome.measure(tensor, in: opened, spec: spec, include1D: include1D))
+                    outcomes.append(try TensorOutcome.measure(tensor, in: opened, spec: spec, include1D: include1D, statistics: &statistics))
                     done += tensor.elementCount
                     bar.update(done: done, total: total)
                 }
@@ -107,7 +110,7 @@ struct TensorOutcome {
 
     var applied: Bool { problem == nil && result.spec == requested }
 
-    static func measure(_ tensor: TensorInfo, in model: Model, spec: QuantSpec, include1D: Bool) throws -> TensorOutcome {
+    static func measure(_ tensor: TensorInfo, in model: Model, spec: QuantSpec, include1D: Bool, statistics: inout [String: TensorStats]) throws -> TensorOutcome {
         let keep = QuantResult.kept(tensor)
         if !tensor.dtype.isDecodable || !tensor.dtype.isFloatingPoint {
             return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: nil)
@@ -115,8 +118,12 @@ struct TensorOutcome {
         if tensor.shape.count < 2 && !include1D {
             return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: nil)
         }
+        if case .keep = spec.family { return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: nil) }
         do {
-            return TensorOutcome(tensor: tensor, requested: spec, result: try Quantizer.evaluate(model.weights(of: tensor), spec: spec), problem: nil)
+            let view = try model.weights(of: tensor)
+            let stats = statistics[tensor.name] ?? StatsComputer.compute(view, bins: 1)
+            statistics[tensor.name] = stats
+            return TensorOutcome(tensor: tensor, requested: spec, result: try Quantizer.evaluate(view, spec: spec, stats: stats), problem: nil)
         } catch let error as QuantizationError {
             return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: error.description)
         }

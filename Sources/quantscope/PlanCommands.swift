@@ -20,11 +20,11 @@ func parseSpec(_ text: String) throws -> QuantSpec {
 }
 
 /// Evaluates a plan on a model: one result per tensor, cached results reused.
-func evaluate(_ plan: Plan, on model: Model, label: String) throws -> ModelEvaluation {
+func evaluate(_ plan: Plan, on model: Model, label: String, cache: EvaluationCache? = nil) throws -> ModelEvaluation {
     let bar = ProgressBar(label: label)
     defer { bar.finish() }
     do {
-        return try ModelEvaluation.evaluate(model, progress: { bar.update(done: $0, total: $1) }) { plan.spec(for: $0) }
+        return try ModelEvaluation.evaluate(model, cache: cache, progress: { bar.update(done: $0, total: $1) }) { plan.spec(for: $0) }
     } catch let error as QuantizationError {
         throw CLIFailure("\(model.path): \(error.description)")
     }
@@ -125,10 +125,12 @@ struct PlanDiff: ParsableCommand {
             let opened = try Model.open(path: modelPath)
             let changed = opened.tensors.filter { old.spec(for: $0) != new.spec(for: $0) }
             if changed.isEmpty { print("no tensor changes its spec"); return }
-            let before = try ModelEvaluation.evaluate(opened, tensors: changed) { old.spec(for: $0) }
-            let after = try ModelEvaluation.evaluate(opened, tensors: changed) { new.spec(for: $0) }
+            // One cache: the changed tensors measured for the table are reused by the totals.
+            let cache = EvaluationCache()
+            let before = try ModelEvaluation.evaluate(opened, tensors: changed, cache: cache) { old.spec(for: $0) }
+            let after = try ModelEvaluation.evaluate(opened, tensors: changed, cache: cache) { new.spec(for: $0) }
             print(PlanReport.tensorDiff(before: before, after: after))
-            let totalBefore = try evaluate(old, on: opened, label: "totals"), totalAfter = try evaluate(new, on: opened, label: "totals")
+            let totalBefore = try evaluate(old, on: opened, label: "totals", cache: cache), totalAfter = try evaluate(new, on: opened, label: "totals", cache: cache)
             print("")
             print("total: \(NumberFormat.bytes(totalBefore.storedBytes)) → \(NumberFormat.bytes(totalAfter.storedBytes)) (\(PlanReport.signedBytes(totalAfter.storedBytes - totalBefore.storedBytes))), "
                 + "\(EvalReport.bpw(totalBefore.bitsPerWeight)) → \(EvalReport.bpw(totalAfter.bitsPerWeight)) bits/weight, "
