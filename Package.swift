@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore", "QuantTUI"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantTUITests", dependencies: ["QuantTUI", "QuantCore"], exclude: ["Snapshots"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["QuantCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["QuantCore"], exclude: ["Scripts"]),
     ],
     swiftLanguageModes: [.v6]
 )
