@@ -82,6 +82,20 @@ enum LegacyBlockLanes {
         (hmin(min(v0, v1)), hmax(max(v0, v1)), sumIsFinite(v0 + v1))
     }
 
+    /// Whether a block with range [lo, hi] and scale `d` can take the fast path. Non-finite or huge values, or a
+    /// subnormal d (1/d overflows and C's float-to-int conversions of ±inf take over), go to the scalar code.
+    @_transparent
+    static func isTame(lo: Float, hi: Float, finite: Bool, d: Float) -> Bool {
+        finite && hi < 1e30 && lo > -1e30 && (d == 0 || d.isNormal)
+    }
+
+    /// `isTame` for the min-offset types (Q4_1, Q5_1), which also send a zero extreme to the scalar code:
+    /// it may be -0 or +0 depending on which came first, and the stored min keeps that sign.
+    @_transparent
+    static func isTameWithMin(min: Float, max: Float, finite: Bool, d: Float) -> Bool {
+        isTame(lo: min, hi: max, finite: finite, d: d) && min != 0 && max != 0
+    }
+
     /// min(t, c) lane by lane (no NaN here).
     @inline(__always)
     static func capped(_ t: V, _ c: Float) -> V {

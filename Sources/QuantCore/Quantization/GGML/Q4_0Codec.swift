@@ -12,9 +12,7 @@ enum Q4_0Codec {
             let (lo, hi, finite) = S.range(v0, v1)
             let max = S.signedAbsMax(xb, lo: lo, hi: hi)
             let d = max / -8
-            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
-            // take over): scalar code.
-            guard finite && hi < 1e30 && lo > -1e30 && (d == 0 || d.isNormal) else {
+            guard S.isTame(lo: lo, hi: hi, finite: finite, d: d) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }

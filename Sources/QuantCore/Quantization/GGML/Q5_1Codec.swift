@@ -11,9 +11,7 @@ enum Q5_1Codec {
             let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
             let (min, max, finite) = S.range(v0, v1)
             let d = (max - min) / 31
-            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
-            // take over): scalar code. So is a zero extreme, which may be -0 or +0 depending on which came first.
-            guard finite && max < 1e30 && min > -1e30 && min != 0 && max != 0 && (d == 0 || d.isNormal) else {
+            guard S.isTameWithMin(min: min, max: max, finite: finite, d: d) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }

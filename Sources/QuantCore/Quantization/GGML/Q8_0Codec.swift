@@ -13,9 +13,7 @@ enum Q8_0Codec {
             // max |x| with a +0 for an all-zero block, as ggml's MAX(amax, fabsf(v)) from 0.
             let amax = Float(bitPattern: (hi > -lo ? hi : -lo).bitPattern & 0x7fff_ffff)
             let d = amax / 127
-            // Non-finite or huge values, or a subnormal d (1/d overflows and C's float-to-int conversions of ±inf
-            // take over): scalar code.
-            guard finite && amax < 1e30 && (d == 0 || d.isNormal) else {
+            guard S.isTame(lo: lo, hi: hi, finite: finite, d: d) else {
                 encodeScalar(xb, blocks: 1, into: yb)
                 continue
             }
