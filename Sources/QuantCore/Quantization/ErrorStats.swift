@@ -47,35 +47,4 @@ public struct ErrorStats: Sendable, Equatable {
         sumProduct += other.sumProduct
         maxAbsError = Swift.max(maxAbsError, other.maxAbsError)
     }
-
-    /// Adds `count` pairs of weights `w` and dequantised values `q`, all finite.
-    mutating func accumulate(_ w: UnsafePointer<Float>, _ q: UnsafePointer<Float>, count n: Int) {
-        let wr = UnsafeRawPointer(w), qr = UnsafeRawPointer(q)
-        var i = 0
-        var maxError = SIMD16<Float>(repeating: 0)
-        while i + 16 <= n {
-            let blockEnd = Swift.min(n, i + 1024) & ~15
-            var ee = SIMD16<Float>(repeating: 0), ww = ee, qq = ee, wq = ee
-            while i + 16 <= blockEnd {
-                let a = wr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                let b = qr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                let e = b - a
-                ee += e * e; ww += a * a; qq += b * b; wq += a * b
-                let magnitude = unsafeBitCast(unsafeBitCast(e, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-                maxError = maxError.replacing(with: magnitude, where: magnitude .> maxError)
-                i += 16
-            }
-            sumSquaredError += Double(ee.sum()); sumSquaredSignal += Double(ww.sum())
-            sumSquaredDequantized += Double(qq.sum()); sumProduct += Double(wq.sum())
-        }
-        var tailMax = Double(maxError.max())
-        while i < n {
-            let a = Double(w[i]), b = Double(q[i]), e = b - a
-            sumSquaredError += e * e; sumSquaredSignal += a * a; sumSquaredDequantized += b * b; sumProduct += a * b
-            tailMax = Swift.max(tailMax, abs(e))
-            i += 1
-        }
-        maxAbsError = Swift.max(maxAbsError, tailMax)
-        count += n
-    }
 }

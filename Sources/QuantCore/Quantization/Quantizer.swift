@@ -29,15 +29,24 @@ public enum Quantizer {
             let start = p * perPart * unit, end = min(tensor.elementCount, (p + 1) * perPart * unit)
             return start < end ? start..<end : nil
         }
-        let partials = try Parallel.map(ranges.count, threads: parts) { p -> ErrorStats in
-            var error = ErrorStats()
-            try run(quantizer, view: view, range: ranges[p], chunk: chunk, checkNonFinite: checkNonFinite, cancellation: cancellation) { x, y, n, _ in
-                error.accumulate(x, y, count: n)
-            } nonFinite: { error.nonFiniteCount += $0 }
-            return error
+        let partials = try Parallel.map(ranges.count, threads: parts) { p -> (ErrorSums, Int) in
+            var sums = ErrorSums(), nonFinite = 0
+            try forEachChunk(view, range: ranges[p], chunk: chunk, cancellation: cancellation) { source, n, start, input, output in
+                let bad = checkNonFinite ? countNonFinite(source, n) : 0
+                if bad == 0 {
+                    quantizer.measure(source, count: n, start: start, into: &sums, scratch: output)
+                } else {
+                    let kept = quantizeFinite(quantizer, source, n, start: start, input: input, output: output)
+                    sums.add(input, output, count: kept)
+                    nonFinite += bad
+                }
+            }
+            return (sums, nonFinite)
         }
-        var error = ErrorStats()
-        for part in partials { error.merge(part) }
+        var sums = ErrorSums(), nonFinite = 0
+        for (part, bad) in partials { sums.merge(part); nonFinite += bad }
+        var error = sums.finish(sumSquaredSignal: tensorStats.sumOfSquares)
+        error.nonFiniteCount = nonFinite
         var result = QuantResult(spec: spec, elementCount: tensor.elementCount, storedBytes: quantizer.storedBytes, error: error)
         if let bins = histogramBins {
             let lower = Float(tensorStats.min), upper = Float(tensorStats.max)
@@ -68,6 +77,24 @@ public enum Quantizer {
     /// dequantised values and the count. Non-finite inputs are quantised as 0 and left out of `body`.
     static func run(_ quantizer: any TensorQuantizer, view: WeightView, range: Range<Int>, chunk: Int, checkNonFinite: Bool, cancellation: Cancellation?,
                     _ body: (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void, nonFinite: (Int) -> Void) throws {
+        try forEachChunk(view, range: range, chunk: chunk, cancellation: cancellation) { source, n, start, input, output in
+            let bad = checkNonFinite ? countNonFinite(source, n) : 0
+            if bad == 0 {
+                quantizer.fakeQuantize(source, count: n, start: start, into: output)
+                body(source, output, n, start)
+            } else {
+                let kept = quantizeFinite(quantizer, source, n, start: start, input: input, output: output)
+                nonFinite(bad)
+                body(input, output, kept, start)
+            }
+        }
+    }
+
+    /// Visits `range` in chunks of at most `chunk` weights as f32: `body` gets the weights (read in place
+    /// when the tensor is stored as f32, else decoded into `input`), their count and first index, and two
+    /// scratch buffers of `chunk` floats (`input`, `output`).
+    static func forEachChunk(_ view: WeightView, range: Range<Int>, chunk: Int, cancellation: Cancellation?,
+                             _ body: (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) throws -> Void) throws {
         try withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk * 2) { scratch in
             let input = scratch.baseAddress!, output = scratch.baseAddress! + chunk
             var start = range.lowerBound
@@ -81,26 +108,26 @@ public enum Quantizer {
                     view.read(from: start, count: n, into: input)
                     source = UnsafePointer(input)
                 }
-                let bad = checkNonFinite ? countNonFinite(source, n) : 0
-                if bad == 0 {
-                    quantizer.fakeQuantize(source, count: n, start: start, into: output)
-                    body(source, output, n, start)
-                } else {
-                    // Replace non-finite weights by 0 for quantising, then compact the finite pairs.
-                    if source != UnsafePointer(input) { input.update(from: source, count: n) }
-                    var flags = [Bool](repeating: true, count: n)
-                    for i in 0..<n where !input[i].isFinite { input[i] = 0; flags[i] = false }
-                    quantizer.fakeQuantize(input, count: n, start: start, into: output)
-                    var kept = 0
-                    for i in 0..<n where flags[i] {
-                        input[kept] = input[i]; output[kept] = output[i]; kept += 1
-                    }
-                    nonFinite(bad)
-                    body(input, output, kept, start)
-                }
+                try body(source, n, start, input, output)
                 start += n
             }
         }
+    }
+
+    /// Quantises `n` weights of which some are not finite: those are quantised as 0, then the finite
+    /// inputs and their dequantised values are compacted to the front of `input` and `output`.
+    /// Returns how many are finite.
+    static func quantizeFinite(_ quantizer: any TensorQuantizer, _ source: UnsafePointer<Float>, _ n: Int, start: Int,
+                               input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) -> Int {
+        if source != UnsafePointer(input) { input.update(from: source, count: n) }
+        var flags = [Bool](repeating: true, count: n)
+        for i in 0..<n where !input[i].isFinite { input[i] = 0; flags[i] = false }
+        quantizer.fakeQuantize(input, count: n, start: start, into: output)
+        var kept = 0
+        for i in 0..<n where flags[i] {
+            input[kept] = input[i]; output[kept] = output[i]; kept += 1
+        }
+        return kept
     }
 
     static func countNonFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Int {

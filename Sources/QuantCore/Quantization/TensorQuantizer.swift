@@ -11,6 +11,17 @@ protocol TensorQuantizer: Sendable {
     /// Quantises then dequantises `count` weights (a multiple of `unitLength`) that start at element `start`
     /// of the tensor, writing the dequantised values to `output`. Inputs are finite.
     func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>)
+    /// Adds the error of quantising `count` weights (whole units, finite) starting at element `start` to `sums`,
+    /// with the same dequantised values as `fakeQuantize`. `scratch` holds at least `count` floats.
+    /// Schemes with a fused kernel measure without storing the dequantised weights.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>)
+}
+
+extension TensorQuantizer {
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        fakeQuantize(input, count: count, start: start, into: scratch)
+        sums.add(input, scratch, count: count)
+    }
 }
 
 /// A quantiser that can also produce the real encoded bytes, so size formulas can be checked against

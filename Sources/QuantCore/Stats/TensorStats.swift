@@ -18,6 +18,9 @@ public struct TensorStats: Sendable, Equatable {
     /// Bins over `[min, max]` of the finite values.
     public var histogram: Histogram
 
+    /// Σw² over the finite values, from the mean and the standard deviation.
+    public var sumOfSquares: Double { count == 0 ? 0 : Double(count) * (std * std + mean * mean) }
+
     /// The share of values that are exactly zero, among the finite ones.
     public var zeroFraction: Double { count == 0 ? 0 : Double(zeroCount) / Double(count) }
 }

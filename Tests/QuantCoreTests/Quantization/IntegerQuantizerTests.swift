@@ -52,12 +52,35 @@ final class IntegerQuantizerTests: XCTestCase {
                 XCTAssertEqual(mismatches, 0, "\(text) kind \(kind): fast path differs from the reference in \(mismatches) values")
                 // The driver's error sums must equal a direct Double computation over the reference values.
                 let result = try Quantizer.evaluate(view, spec: spec)
-                var sse = 0.0, maxError = 0.0
-                for (w, q) in zip(values, decoded) { let e = Double(q) - Double(w); sse += e * e; maxError = Swift.max(maxError, abs(e)) }
+                var sse = 0.0, maxError = 0.0, ww = 0.0, qq = 0.0, wq = 0.0
+                for (w, q) in zip(values, decoded) {
+                    let e = Double(q) - Double(w)
+                    sse += e * e; maxError = Swift.max(maxError, abs(e))
+                    ww += Double(w) * Double(w); qq += Double(q) * Double(q); wq += Double(w) * Double(q)
+                }
                 XCTAssertEqual(result.error.mse, sse / Double(values.count), accuracy: 1e-6 * sse / Double(values.count) + 1e-30, text)
                 XCTAssertEqual(result.error.maxAbsError, maxError, accuracy: maxError * 1e-6, text)
+                XCTAssertEqual(result.error.sqnr, 10 * log10(ww / sse), accuracy: 1e-4, text)
+                XCTAssertEqual(result.error.cosine, wq / (ww * qq).squareRoot(), accuracy: 1e-6, text)
                 XCTAssertEqual(result.storedBytes, encoded.count)
             }
+        }
+    }
+
+    /// Units whose length is not a multiple of the kernel's eight lanes (channels of 100, groups of 4) take its tail path.
+    func testMeasuredErrorOfOddLengthUnitsMatchesTheReference() throws {
+        let values = Self.weights(1, count: 12 * 100, seed: 77)
+        let view = try view(values, shape: [12, 100])
+        for text in ["int8-channel", "int3-asym-channel", "int4-g4", "int5-asym-g20-f16scale", "int8"] {
+            let spec = try QuantSpec(parsing: text)
+            let quantizer = try Quantizer.make(spec, for: view, stats: nil)
+            let decoded = quantizer.decode(values.withUnsafeBufferPointer { quantizer.encode($0) })
+            let result = try Quantizer.evaluate(view, spec: spec)
+            var sse = 0.0, maxError = 0.0
+            for (w, q) in zip(values, decoded) { let e = Double(q) - Double(w); sse += e * e; maxError = Swift.max(maxError, abs(e)) }
+            XCTAssertEqual(result.error.count, values.count, text)
+            XCTAssertEqual(result.error.mse, sse / Double(values.count), accuracy: 1e-6 * sse / Double(values.count), text)
+            XCTAssertEqual(result.error.maxAbsError, maxError, accuracy: maxError * 1e-6, text)
         }
     }
 

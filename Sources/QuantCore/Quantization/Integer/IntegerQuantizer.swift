@@ -15,11 +15,13 @@ struct IntegerQuantizer: TensorEncoder {
 
     var bits: Int { parameters.bits }
     var symmetric: Bool { parameters.symmetric }
-    var qmax: Float { symmetric ? Float((1 << (bits - 1)) - 1) : Float((1 << bits) - 1) }
-    var qmin: Float { symmetric ? -qmax : 0 }
+    /// The code range: [−(2^(b−1)−1), 2^(b−1)−1] symmetric, [0, 2^b − 1] asymmetric.
+    let qmin: Float, qmax: Float
 
     init(parameters: QuantSpec.IntegerParameters, context: TensorContext, spec: QuantSpec) throws {
         self.parameters = parameters
+        qmax = parameters.symmetric ? Float((1 << (parameters.bits - 1)) - 1) : Float((1 << parameters.bits) - 1)
+        qmin = parameters.symmetric ? -qmax : 0
         elementCount = context.tensor.elementCount
         switch parameters.granularity {
         case .tensor:
@@ -100,6 +102,46 @@ struct IntegerQuantizer: TensorEncoder {
             }
             offset += n
         }
+    }
+
+    /// Min-max ranges take the fused kernel: the range of each unit is found and its error summed in one
+    /// visit, with no dequantised values stored. Percentile and MSE ranges quantise into `scratch` first.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        guard parameters.range == .minMax || tensorRange != nil else {
+            fakeQuantize(input, count: count, start: start, into: scratch)
+            sums.add(input, scratch, count: count)
+            return
+        }
+        // Symmetric min-max with an f32 scale: |w|·(1/s) ≤ qmax·(1 + 3·2⁻²⁴) rounds to at most qmax, so no clamp can act.
+        let clamps = !(symmetric && parameters.range == .minMax && parameters.scale == .f32)
+        if let (lo, hi) = tensorRange {
+            let (s, z) = scaleAndZero(lo: lo, hi: hi)
+            var p = IntegerKernel.UnitParameters(scale: s, zero: z, qmin: qmin, qmax: qmax)
+            IntegerKernel.measure(input, unitLength: count, units: 1, parameters: &p, clamps: clamps, into: &sums)
+            return
+        }
+        // First every unit's parameters, then the error: the scale computations (divisions, an fp16
+        // rounding) of different units do not wait on each other, and the error loop runs without calls.
+        let units = count / unitLength
+        let perUnit = UnsafeMutableRawPointer(scratch).bindMemory(to: IntegerKernel.UnitParameters.self, capacity: units)
+        guard units * 4 <= count else {
+            fakeQuantize(input, count: count, start: start, into: scratch)
+            sums.add(input, scratch, count: count)
+            return
+        }
+        for u in 0..<units {
+            let x = input + u * unitLength
+            let (s, z): (Float, Float)
+            if symmetric {
+                let m = IntegerKernel.absMax(x, unitLength)
+                (s, z) = scaleAndZero(lo: -m, hi: m)
+            } else {
+                let (mn, mx) = IntegerKernel.minMax(x, unitLength)
+                (s, z) = scaleAndZero(lo: Swift.min(mn, 0), hi: Swift.max(mx, 0))
+            }
+            perUnit[u] = IntegerKernel.UnitParameters(scale: s, zero: z, qmin: qmin, qmax: qmax)
+        }
+        IntegerKernel.measure(input, unitLength: unitLength, units: units, parameters: perUnit, clamps: clamps, into: &sums)
     }
 
     /// Finds the unit's range (and, for MSE, the best clip), then rounds it.

@@ -1,0 +1,90 @@
+/// The running sums of a quantisation error pass, kept in eight Float lanes (two SSE registers each) so a
+/// fused quantise-and-measure loop can hold them in registers, and flushed to Double every `flushInterval`
+/// weights so rounding stays bounded.
+///
+/// Only what cannot be known in advance is summed per weight: Σ(ŵ − w)², Σŵ² and max |ŵ − w|. Σw² comes from
+/// the tensor's statistics and Σw·ŵ follows from (Σw² + Σŵ² − Σ(ŵ − w)²) / 2, so each weight costs two
+/// multiply-adds and a max instead of four and a max.
+struct ErrorSums {
+    typealias Lanes = SIMD8<Float>
+
+    /// Weights added to the lanes since the last flush are at most this many.
+    static let flushInterval = 1024
+
+    var squaredError = Lanes(repeating: 0)
+    var squaredDequantized = Lanes(repeating: 0)
+    var maxAbsError = Lanes(repeating: 0)
+    /// Weights in the lanes, not yet flushed.
+    var pending = 0
+
+    private(set) var count = 0
+    private(set) var totalSquaredError = 0.0
+    private(set) var totalSquaredDequantized = 0.0
+
+    /// Adds one vector of weights `w` and their dequantised values `q`.
+    @inline(__always)
+    mutating func add(_ w: Lanes, _ q: Lanes) {
+        let e = q - w
+        squaredError += e * e
+        squaredDequantized += q * q
+        let magnitude = unsafeBitCast(unsafeBitCast(e, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
+        maxAbsError = maxAbsError.replacing(with: magnitude, where: magnitude .> maxAbsError)
+    }
+
+    /// Moves the lane sums into the Double totals once `pending` reaches the flush interval.
+    @inline(__always)
+    mutating func flushIfFull() {
+        if pending >= Self.flushInterval { flush() }
+    }
+
+    mutating func flush() {
+        totalSquaredError += Double(squaredError.horizontalSum)
+        totalSquaredDequantized += Double(squaredDequantized.horizontalSum)
+        squaredError = Lanes(repeating: 0)
+        squaredDequantized = Lanes(repeating: 0)
+        count += pending
+        pending = 0
+    }
+
+    /// Adds `n` pairs of finite weights and dequantised values from memory (the path of quantisers
+    /// without a fused kernel, and of tails shorter than a vector).
+    mutating func add(_ w: UnsafePointer<Float>, _ q: UnsafePointer<Float>, count n: Int) {
+        let wr = UnsafeRawPointer(w), qr = UnsafeRawPointer(q)
+        var i = 0
+        while i + 8 <= n {
+            add(wr.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self), qr.loadUnaligned(fromByteOffset: i * 4, as: Lanes.self))
+            pending += 8
+            i += 8
+            flushIfFull()
+        }
+        if i < n {
+            var a = Lanes(repeating: 0), b = Lanes(repeating: 0)
+            for k in 0..<(n - i) { a[k] = w[i + k]; b[k] = q[i + k] }
+            add(a, b)
+            pending += n - i
+        }
+    }
+
+    /// The finished statistics, given Σw² over the same weights (from the tensor's statistics).
+    mutating func finish(sumSquaredSignal: Double) -> ErrorStats {
+        flush()
+        var stats = ErrorStats()
+        stats.count = count
+        stats.sumSquaredError = totalSquaredError
+        stats.sumSquaredDequantized = totalSquaredDequantized
+        stats.sumSquaredSignal = sumSquaredSignal
+        stats.sumProduct = (sumSquaredSignal + totalSquaredDequantized - totalSquaredError) / 2
+        stats.maxAbsError = Double(maxAbsError.horizontalMax)
+        return stats
+    }
+
+    mutating func merge(_ other: ErrorSums) {
+        var other = other
+        other.flush()
+        flush()
+        count += other.count
+        totalSquaredError += other.totalSquaredError
+        totalSquaredDequantized += other.totalSquaredDequantized
+        maxAbsError = maxAbsError.replacing(with: other.maxAbsError, where: other.maxAbsError .> maxAbsError)
+    }
+}
