@@ -22,7 +22,8 @@ public enum Quantizer {
         let checkNonFinite = tensorStats.nanCount + tensorStats.infCount > 0
         let unit = lcm(quantizer.unitLength, tensor.dtype.blockSize)
         let chunk = max(unit, chunkTarget / unit * unit)
-        let units = tensor.elementCount / max(unit, 1)
+        // Per-tensor schemes use a chunking unit that need not divide the tensor: the last unit may be partial.
+        let units = (tensor.elementCount + unit - 1) / max(unit, 1)
         let parts = tensor.elementCount < 1 << 16 ? 1 : min(threads, max(1, units))
         let perPart = (units + parts - 1) / max(parts, 1)
         let ranges: [Range<Int>] = (0..<parts).compactMap { p in

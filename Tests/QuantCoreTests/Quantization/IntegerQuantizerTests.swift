@@ -71,7 +71,7 @@ final class IntegerQuantizerTests: XCTestCase {
     func testMeasuredErrorOfOddLengthUnitsMatchesTheReference() throws {
         let values = Self.weights(1, count: 12 * 100, seed: 77)
         let view = try view(values, shape: [12, 100])
-        for text in ["int8-channel", "int3-asym-channel", "int4-g4", "int5-asym-g20-f16scale", "int8"] {
+        for text in ["int8-channel", "int3-asym-channel", "int4-g4", "int5-asym-g20-f16scale", "int8", "fp8-e4m3", "nf4-g20"] {
             let spec = try QuantSpec(parsing: text)
             let quantizer = try Quantizer.make(spec, for: view, stats: nil)
             let decoded = quantizer.decode(values.withUnsafeBufferPointer { quantizer.encode($0) })
@@ -81,6 +81,27 @@ final class IntegerQuantizerTests: XCTestCase {
             XCTAssertEqual(result.error.count, values.count, text)
             XCTAssertEqual(result.error.mse, sse / Double(values.count), accuracy: 1e-6 * sse / Double(values.count), text)
             XCTAssertEqual(result.error.maxAbsError, maxError, accuracy: maxError * 1e-6, text)
+        }
+    }
+
+    /// A per-tensor scheme on a tensor larger than its chunking unit (65,536) and not a multiple of it:
+    /// every weight must be measured (the last partial unit was once left out).
+    func testPerTensorSchemesMeasureEveryWeightOfALargeTensor() throws {
+        let values = Self.weights(0, count: 300 * 250, seed: 5)
+        let view = try view(values, shape: [300, 250])
+        for text in ["int8", "int4-asym", "fp8-e5m2", "int6-p99"] {
+            let spec = try QuantSpec(parsing: text)
+            let quantizer = try Quantizer.make(spec, for: view, stats: nil)
+            let decoded = quantizer.decode(values.withUnsafeBufferPointer { quantizer.encode($0) })
+            let result = try Quantizer.evaluate(view, spec: spec)
+            var sse = 0.0, ww = 0.0, qq = 0.0, wq = 0.0
+            for (w, q) in zip(values, decoded) {
+                let e = Double(q) - Double(w)
+                sse += e * e; ww += Double(w) * Double(w); qq += Double(q) * Double(q); wq += Double(w) * Double(q)
+            }
+            XCTAssertEqual(result.error.count, values.count, text)
+            XCTAssertEqual(result.error.mse, sse / Double(values.count), accuracy: 1e-6 * sse / Double(values.count), text)
+            XCTAssertEqual(result.error.cosine, wq / (ww * qq).squareRoot(), accuracy: 1e-6, text)
         }
     }
 
