@@ -1,7 +1,7 @@
 import Foundation
 import QuantCore
 
-// Benchmarks for quantscope; run with `swift run -c release quantscope-bench [open|stats|tui|quant|SPEC…]`.
+// Benchmarks for quantscope; run with `swift run -c release quantscope-bench [open|stats|tui|quant|ggml|SPEC…]`.
 // Every figure is reported against a baseline measured in the same run on the same machine.
 
 let which = Set(CommandLine.arguments.dropFirst())
@@ -12,7 +12,8 @@ do {
     if all || which.contains("open") { try OpenBenchmark.run() }
     if all || which.contains("stats") { try StatsBenchmark.run() }
     if all || which.contains("tui") { try TUIBenchmark.run() }
-    let specFilter = Set(which.filter { $0 != "open" && $0 != "stats" && $0 != "quant" && $0 != "tui" })
+    if all || which.contains("ggml") { GGMLComparison.run() }
+    let specFilter = Set(which.filter { $0 != "open" && $0 != "stats" && $0 != "quant" && $0 != "tui" && $0 != "ggml" })
     if all || which.contains("quant") || !specFilter.isEmpty { try QuantBenchmark.run(filter: specFilter) }
 } catch {
     FileHandle.standardError.write(Data("quantscope-bench: \(error)\n".utf8))
