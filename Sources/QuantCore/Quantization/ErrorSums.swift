@@ -31,6 +31,13 @@ struct ErrorSums {
         maxAbsError = maxAbsError.replacing(with: magnitude, where: magnitude .> maxAbsError)
     }
 
+    /// Adds sixteen weights and their dequantised values, as two vectors of eight.
+    @inline(__always)
+    mutating func add(_ w: SIMD16<Float>, _ q: SIMD16<Float>) {
+        add(w.lowHalf, q.lowHalf)
+        add(w.highHalf, q.highHalf)
+    }
+
     /// Moves the lane sums into the Double totals once `pending` reaches the flush interval.
     @inline(__always)
     mutating func flushIfFull() {

@@ -53,6 +53,49 @@ struct FP8Quantizer: TensorEncoder {
         }
     }
 
+    /// The fused form of `fakeQuantize`: the same dequantised values, summed into `sums` without being stored.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        let constants = format.vectorConstants
+        guard perChannel else {
+            Self.measure(input, count, scale: tensorScale, format: format, constants, into: &sums, scratch: scratch)
+            return
+        }
+        var offset = 0
+        while offset < count {
+            let x = input + offset
+            let s = scale(absMax: FloatFormatKernel.absMax(x, unitLength))
+            Self.measure(x, unitLength, scale: s, format: format, constants, into: &sums, scratch: scratch)
+            offset += unitLength
+        }
+    }
+
+    /// Sums the error of `roundTrip` over `n` weights; the tail of fewer than 8 goes through `scratch`.
+    @inline(__always)
+    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, format: MiniFloatFormat,
+                        _ constants: MiniFloatFormat.VectorConstants, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        guard s > 0 else {
+            FloatFormatKernel.zero(scratch, n)
+            sums.add(x, scratch, count: n)
+            return
+        }
+        let raw = UnsafeRawPointer(x)
+        let vs = SIMD8<Float>(repeating: s)
+        var acc = sums
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            acc.add(v, MiniFloatFormat.roundVector(v / vs, constants) * vs)
+            i &+= 8
+            acc.pending &+= 8
+            acc.flushIfFull()
+        }
+        sums = acc
+        if i < n {
+            roundTrip(x + i, n - i, scale: s, format: format, constants, into: scratch)
+            sums.add(x + i, scratch, count: n - i)
+        }
+    }
+
     /// `y = fp8_round(x / s) · s`; zeros when s is 0.
     @inline(__always)
     static func roundTrip(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, format: MiniFloatFormat,

@@ -66,15 +66,17 @@ struct MiniFloatFormat: Sendable {
     /// Constants of `roundVector` for this format.
     struct VectorConstants {
         let maxFinite: SIMD16<Float>
-        /// Exponent bits of the smallest normal value: below it the grid step stays that of the subnormals.
-        let minExponentBits: SIMD16<Int32>
+        /// 2^(smallest normal exponent), whose bits are only an exponent field: below it the grid step stays that
+        /// of the subnormals. Exponent fields are compared as the floats they are (powers of two, or 0), because
+        /// integer vector compares are scalarised on the default x86-64 target.
+        let minExponent: SIMD16<Float>
         /// Adds 23 − mantissaBits to an exponent field.
         let magicOffset: SIMD16<Int32>
     }
 
     var vectorConstants: VectorConstants {
         VectorConstants(maxFinite: SIMD16(repeating: maxFinite),
-                        minExponentBits: SIMD16(repeating: Int32(minNormalExponent + 127) << 23),
+                        minExponent: SIMD16(repeating: Float(bitPattern: UInt32(minNormalExponent + 127) << 23)),
                         magicOffset: SIMD16(repeating: Int32(23 - mantissaBits) << 23))
     }
 
@@ -90,11 +92,27 @@ struct MiniFloatFormat: Sendable {
         let sign = bits & Int32(bitPattern: 0x8000_0000)
         var a = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD16<Float>.self)
         a = a.replacing(with: k.maxFinite, where: a .> k.maxFinite)
-        var exponent = unsafeBitCast(a, to: SIMD16<Int32>.self) & 0x7F80_0000
-        exponent = exponent.replacing(with: k.minExponentBits, where: exponent .< k.minExponentBits)
-        let magic = unsafeBitCast(exponent &+ k.magicOffset, to: SIMD16<Float>.self)
+        var exponent = unsafeBitCast(unsafeBitCast(a, to: SIMD16<Int32>.self) & 0x7F80_0000, to: SIMD16<Float>.self)
+        exponent = exponent.replacing(with: k.minExponent, where: exponent .< k.minExponent)
+        let magic = unsafeBitCast(unsafeBitCast(exponent, to: SIMD16<Int32>.self) &+ k.magicOffset, to: SIMD16<Float>.self)
         let r = (a + magic) - magic
         return unsafeBitCast(unsafeBitCast(r, to: SIMD16<Int32>.self) | sign, to: SIMD16<Float>.self)
+    }
+
+    /// `roundVector` on eight lanes (the same operations): with 16 lanes, the fused measuring loops run out of
+    /// SSE registers.
+    @inline(__always)
+    static func roundVector(_ v: SIMD8<Float>, _ k: VectorConstants) -> SIMD8<Float> {
+        let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
+        let sign = bits & Int32(bitPattern: 0x8000_0000)
+        var a = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+        let maxFinite = k.maxFinite.lowHalf, minExponent = k.minExponent.lowHalf
+        a = a.replacing(with: maxFinite, where: a .> maxFinite)
+        var exponent = unsafeBitCast(unsafeBitCast(a, to: SIMD8<Int32>.self) & 0x7F80_0000, to: SIMD8<Float>.self)
+        exponent = exponent.replacing(with: minExponent, where: exponent .< minExponent)
+        let magic = unsafeBitCast(unsafeBitCast(exponent, to: SIMD8<Int32>.self) &+ k.magicOffset.lowHalf, to: SIMD8<Float>.self)
+        let r = (a + magic) - magic
+        return unsafeBitCast(unsafeBitCast(r, to: SIMD8<Int32>.self) | sign, to: SIMD8<Float>.self)
     }
 
     /// The scalar form of `roundVector` (same operations), for loop tails.
