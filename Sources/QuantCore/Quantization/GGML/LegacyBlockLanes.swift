@@ -1,14 +1,19 @@
 /// SIMD helpers for the 32-element formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): one block is two `SIMD16<Float>` halves
 /// (elements 0…15 and 16…31, which is also how the 4-bit formats pair their nibbles).
 ///
-/// Every helper reproduces C's scalar result exactly for finite inputs of the magnitudes these quantisers produce
-/// (|v| < 2²²); the codecs send other blocks to their scalar code. Written for the default x86-64 target (SSE2):
-/// levels become integers through the 1.5·2²³ add (never a SIMD float-to-int conversion, which is a library call
-/// per lane there), and bytes are narrowed with `init(truncatingIfNeeded:)`, which compiles to `packuswb`.
+/// Every helper reproduces C's scalar result exactly for the inputs the fast paths accept; the codecs send other
+/// blocks to their scalar code. Written for the default x86-64 target (SSE2): levels become integers through
+/// magic-number adds (never a SIMD float-to-int conversion, which is a library call per lane there), and bytes are
+/// narrowed by lane loops that compile to `packssdw`/`packuswb`.
 enum LegacyBlockLanes {
     typealias V = SIMD16<Float>
     typealias U = SIMD16<UInt32>
     typealias I = SIMD16<Int32>
+
+    /// Blocks per group in the two-pass encoders: a first pass computes each block's scale (a long chain of
+    /// dependent reductions and divisions) and a second its levels. Separate passes let the scale chains of
+    /// consecutive blocks overlap; the group's input (2 KB) stays in L1 between them.
+    static let group = 16
 
     /// 1.5·2²³: adding it leaves round-to-nearest-even(v) in the low mantissa bits (|v| < 2²²).
     static let magic: Float = 12_582_912
@@ -89,33 +94,6 @@ enum LegacyBlockLanes {
         finite && hi < 1e30 && lo > -1e30 && (d == 0 || d.isNormal)
     }
 
-    /// `isTame` for the min-offset types (Q4_1, Q5_1), which also send a zero extreme to the scalar code:
-    /// it may be -0 or +0 depending on which came first, and the stored min keeps that sign.
-    @_transparent
-    static func isTameWithMin(min: Float, max: Float, finite: Bool, d: Float) -> Bool {
-        isTame(lo: min, hi: max, finite: finite, d: d) && min != 0 && max != 0
-    }
-
-    /// min(t, c) lane by lane (no NaN here).
-    @inline(__always)
-    static func capped(_ t: V, _ c: Float) -> V {
-        let cv = V(repeating: c)
-        var r = t
-        for i in 0..<16 { r[i] = cv[i] < t[i] ? cv[i] : t[i] }
-        return r
-    }
-
-    /// C's `(int)t` for 0 ≤ t < 2²² (truncation = floor there), as the low bits of each lane.
-    @inline(__always)
-    static func truncBits(_ t: V) -> U {
-        let s = t + magic
-        let r = s - magic
-        // Where round-to-nearest went up, one less.
-        var q = bits(s)
-        for i in 0..<16 { q[i] = r[i] > t[i] ? q[i] &- 1 : q[i] }
-        return q
-    }
-
     /// C's `roundf` (half away from zero) for |v| < 2²², as the low bits (two's complement) of each lane.
     @inline(__always)
     static func roundAwayBits(_ v: V) -> U {
@@ -137,34 +115,95 @@ enum LegacyBlockLanes {
         for i in 0..<16 { b[i] = UInt8(truncatingIfNeeded: u[i]) }
         p.storeBytes(of: b, toByteOffset: offset, as: SIMD16<UInt8>.self)
     }
+}
 
-    /// Bit 4 of the levels (0…31, as left by `truncBits`) of elements 0…15 (`q0`) and 16…31 (`q1`) as a 32-bit mask,
-    /// element j in bit j. Integer arithmetic only, so that no lane mask is formed.
+// MARK: - 4- and 5-bit levels
+
+/// The levels of Q4_0, Q4_1, Q5_0 and Q5_1 are C's `(int)t` of a float `t ≥ 0` computed exactly as ggml computes it.
+/// Here each `t` becomes a byte *code* from which the level is read with byte shifts, with no float-to-int conversion
+/// and no per-lane correction: code = 64 + h, where h = 2·⌊t⌋ or 2·⌊t⌋ + 1.
+///
+/// Why: for ¼ ≤ t < 2²¹, the sum t + (2²² − ¼) lies in [2²², 2²³), where floats are ½ apart, so it is rounded
+/// (to nearest, ties to even) to 2²² + r with r the multiple of ½ nearest to t − ¼. Writing t = k + f (0 ≤ f < 1),
+/// f − ¼ lies in [−¼, ¾): r is k for f ≤ ½ (ties included) and k + ½ above. The sum's bit pattern is 0x4A80_0000 + 2r.
+///
+/// NaN, infinite or far out-of-range lanes saturate to code 0 or 255 instead; `areCodes` detects them.
+/// The callers' `t` never exceeds 33 for finite inputs with a normal (or zero) scale, so codes stay below 192.
+extension LegacyBlockLanes {
+    typealias B = SIMD16<UInt8>
+
+    /// The code of each lane of `t` (see above).
     @inline(__always)
-    static func fifthBits(_ q0: U, _ q1: U) -> UInt32 {
-        let w = U(1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7,
-                  1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15)
-        // Bit 4 moved to the sign bit and spread over the lane: all ones where set.
-        let m0 = unsafeBitCast(unsafeBitCast(q0 &<< 27, to: I.self) &>> 31, to: U.self)
-        let m1 = unsafeBitCast(unsafeBitCast(q1 &<< 27, to: I.self) &>> 31, to: U.self)
-        let a = (m0 & w) | (m1 & (w &<< 16))
-        let b = a.lowHalf | a.highHalf
-        let c = b.lowHalf | b.highHalf
-        return (c[0] | c[1]) | (c[2] | c[3])
+    static func codes(_ t: V) -> B {
+        let s = unsafeBitCast(t + 4_194_303.75, to: I.self) &- (0x4A80_0000 - 64)
+        // Clamped to a byte: `packssdw` + `packuswb`, saturating NaN and infinities to 0 or 255.
+        var b = B()
+        for i in 0..<16 { let v = s[i]; b[i] = UInt8(truncatingIfNeeded: v < 0 ? 0 : v > 255 ? 255 : v) }
+        return b
+    }
+
+    /// Whether all lanes of `a` and `b` are codes of a finite t ≥ ¼ (64 ≤ code < 192).
+    @inline(__always)
+    static func areCodes(_ a: B, _ b: B) -> Bool {
+        let u = unsafeBitCast((a &- 64) | (b &- 64), to: SIMD2<UInt64>.self)
+        return (u[0] | u[1]) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// Codes capped at the code of level `level` (C's `MIN(level, (int8_t)t)`).
+    @inline(__always)
+    static func capped(_ c: B, level: UInt8) -> B {
+        let m = B(repeating: 64 + 2 * level + 1)
+        var r = c
+        for i in 0..<16 { r[i] = m[i] < c[i] ? m[i] : c[i] } // `pminub`
+        return r
+    }
+
+    /// Bytes holding the low four bits of the levels of `lo` (low nibble) and of `hi` (high nibble).
+    @inline(__always)
+    static func nibbles(_ lo: B, _ hi: B) -> B {
+        // Level = code >> 1; byte shifts become a 16-bit shift and a mask.
+        ((lo &>> 1) & 0x0F) | ((hi &<< 3) & 0xF0)
+    }
+
+    /// Bit 4 of the levels of `lo` (bits 0…15) and `hi` (bits 16…31): ggml's `qh` of Q5_0 and Q5_1.
+    @inline(__always)
+    static func fifthBits(_ lo: B, _ hi: B) -> UInt32 {
+        // Bit 4 of the level is bit 5 of the code. Eight 0/1 bytes of a UInt64 times 0x0102…80 gather, without
+        // carries, into its top byte (byte i to bit 56 + i).
+        let m: UInt64 = 0x0102_0408_1020_4080
+        let a = unsafeBitCast((lo &>> 5) & 1, to: SIMD2<UInt64>.self), b = unsafeBitCast((hi &>> 5) & 1, to: SIMD2<UInt64>.self)
+        let l = (a[0] &* m) >> 56 | ((a[1] &* m) >> 56) << 8, h = (b[0] &* m) >> 56 | ((b[1] &* m) >> 56) << 8
+        return UInt32(truncatingIfNeeded: l | h << 16)
     }
 }
 
 extension LegacyBlockLanes {
     /// ggml's signed maximum (`if (amax < fabsf(v)) { amax = fabsf(v); max = v; }`) from the block's extremes:
-    /// the first value with the largest magnitude. Only when +a and −a both occur does the order matter, and only then
+    /// the value with the largest magnitude. Only when +a and −a both occur does the order matter, and only then
     /// is the block scanned.
     @inline(__always)
     static func signedAbsMax(_ x: UnsafePointer<Float>, lo: Float, hi: Float) -> Float {
         let nlo = -lo
-        if hi > nlo { return hi }
-        if nlo > hi { return lo }
-        if hi == 0 { return 0 }
-        for j in 0..<32 where Swift.abs(x[j]) == hi { return x[j] }
+        if hi == nlo { return firstWithMagnitude(x, hi) }
+        return hi > nlo ? hi : lo
+    }
+
+    /// The first of the 32 values whose magnitude is `m`; +0 when m is 0 (ggml keeps its initial 0).
+    @inline(never)
+    static func firstWithMagnitude(_ x: UnsafePointer<Float>, _ m: Float) -> Float {
+        if m == 0 { return 0 }
+        for j in 0..<32 where Swift.abs(x[j]) == m { return x[j] }
         return 0
     }
+
+    /// The smallest and the largest value (unspecified if some value is NaN).
+    @_transparent
+    static func extremes(_ v0: V, _ v1: V) -> (min: Float, max: Float) {
+        (hmin(min(v0, v1)), hmax(max(v0, v1)))
+    }
+
+    /// Whether `d` is a scale the fast paths reproduce: zero or normal. A subnormal d rounds so coarsely that
+    /// x·id leaves the level range, and 1/d may overflow; such blocks take the scalar code.
+    @inline(__always)
+    static func isFastScale(_ d: Float) -> Bool { d == 0 || d.isNormal }
 }

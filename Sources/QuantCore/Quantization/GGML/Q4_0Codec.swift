@@ -5,27 +5,39 @@ enum Q4_0Codec {
 
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
         typealias S = LegacyBlockLanes
-        for b in 0..<blocks {
-            let xb = x + blockElements * b
-            let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
-            let (lo, hi, finite) = S.range(v0, v1)
-            let max = S.signedAbsMax(xb, lo: lo, hi: hi)
-            let d = max / -8
-            guard S.isTame(lo: lo, hi: hi, finite: finite, d: d) else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
+        // Two passes over each group of blocks (see `LegacyBlockLanes.group`).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: S.group) { buffer in
+            let ids = buffer.baseAddress!
+            var first = 0
+            while first < blocks {
+                let n = Swift.min(S.group, blocks - first)
+                let xg = x + blockElements * first, yg = y + blockBytes * first
+                for k in 0..<n {
+                    let xb = xg + blockElements * k
+                    let (lo, hi) = S.extremes(S.load(xb, 0), S.load(xb, 1))
+                    let d = S.signedAbsMax(xb, lo: lo, hi: hi) / -8
+                    let id: Float = d != 0 ? 1 / d : 0
+                    storeHalf(d, yg + blockBytes * k, 0)
+                    // A NaN id sends the block to the scalar code.
+                    ids[k] = S.isFastScale(d) ? id : .nan
+                }
+                for k in 0..<n {
+                    let xb = xg + blockElements * k, yb = yg + blockBytes * k
+                    let id = ids[k]
+                    // t = x·id + 8.5 lies in [0.5, 16.5]; the level is MIN(15, (int)t).
+                    let c0 = S.codes(S.load(xb, 0) * id + 8.5), c1 = S.codes(S.load(xb, 1) * id + 8.5)
+                    guard S.areCodes(c0, c1) else {
+                        encodeScalar(xb, blocks: 1, into: yb)
+                        continue
+                    }
+                    yb.storeBytes(of: S.nibbles(S.capped(c0, level: 15), S.capped(c1, level: 15)), toByteOffset: 2, as: S.B.self)
+                }
+                first += n
             }
-            let id: Float = d != 0 ? 1 / d : 0
-            storeHalf(d, yb, 0)
-            // x·id + 8.5 lies in [0, 16.5]: C's MIN(15, (int8_t)t) is the truncation of min(t, 15).
-            let q0 = S.truncBits(S.capped(v0 * id + 8.5, 15)), q1 = S.truncBits(S.capped(v1 * id + 8.5, 15))
-            // Levels are at most 15, so each lane's low byte is the level and the shifted one carries nothing below bit 4.
-            S.storeBytes(q0 | (q1 &<< 4), yb, 2)
         }
     }
 
-    /// Direct transcription of ggml's scalar code (used for blocks with non-finite or huge values).
+    /// Direct transcription of ggml's scalar code (used for blocks with non-finite values or a subnormal scale).
     static func encodeScalar(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
         for b in 0..<blocks {
             let xb = x + blockElements * b

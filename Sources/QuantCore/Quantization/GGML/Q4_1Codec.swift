@@ -5,26 +5,39 @@ enum Q4_1Codec {
 
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
         typealias S = LegacyBlockLanes
-        for b in 0..<blocks {
-            let xb = x + blockElements * b
-            let yb = y + blockBytes * b
-            let v0 = S.load(xb, 0), v1 = S.load(xb, 1)
-            let (min, max, finite) = S.range(v0, v1)
-            let d = (max - min) / 15
-            guard S.isTameWithMin(min: min, max: max, finite: finite, d: d) else {
-                encodeScalar(xb, blocks: 1, into: yb)
-                continue
+        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: S.group) { buffer in
+            let params = buffer.baseAddress!
+            var first = 0
+            while first < blocks {
+                let n = Swift.min(S.group, blocks - first)
+                let xg = x + blockElements * first, yg = y + blockBytes * first
+                for k in 0..<n {
+                    let xb = xg + blockElements * k, yb = yg + blockBytes * k
+                    let (min, max) = S.extremes(S.load(xb, 0), S.load(xb, 1))
+                    let d = (max - min) / 15
+                    let id: Float = d != 0 ? 1 / d : 0
+                    storeHalf(d, yb, 0)
+                    storeHalf(min, yb, 2)
+                    // A zero minimum may be -0 or +0 depending on which came first; the scalar code keeps ggml's.
+                    params[k] = SIMD2(min, min != 0 && S.isFastScale(d) ? id : .nan)
+                }
+                for k in 0..<n {
+                    let xb = xg + blockElements * k, yb = yg + blockBytes * k
+                    let min = params[k][0], id = params[k][1]
+                    // t = (x − min)·id + 0.5 lies in [0.5, 15.5]; the level is MIN(15, (int)t).
+                    let c0 = S.codes((S.load(xb, 0) - min) * id + 0.5), c1 = S.codes((S.load(xb, 1) - min) * id + 0.5)
+                    guard S.areCodes(c0, c1) else {
+                        encodeScalar(xb, blocks: 1, into: yb)
+                        continue
+                    }
+                    yb.storeBytes(of: S.nibbles(S.capped(c0, level: 15), S.capped(c1, level: 15)), toByteOffset: 4, as: S.B.self)
+                }
+                first += n
             }
-            let id: Float = d != 0 ? 1 / d : 0
-            storeHalf(d, yb, 0)
-            storeHalf(min, yb, 2)
-            // (x − min)·id + 0.5 lies in [0, 15.5]: C's MIN(15, (int8_t)t) is the truncation of min(t, 15).
-            let q0 = S.truncBits(S.capped((v0 - min) * id + 0.5, 15)), q1 = S.truncBits(S.capped((v1 - min) * id + 0.5, 15))
-            S.storeBytes(q0 | (q1 &<< 4), yb, 4)
         }
     }
 
-    /// Direct transcription of ggml's scalar code (used for blocks with non-finite or huge values, or a zero extreme).
+    /// Direct transcription of ggml's scalar code (used for blocks with non-finite values, a subnormal scale or a zero minimum).
     static func encodeScalar(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
         for b in 0..<blocks {
             let xb = x + blockElements * b
