@@ -72,6 +72,7 @@ final class GGMLCodecPropertyTests: XCTestCase {
                 check(.q5_0) { Q5_0Codec.encodeScalar(src, blocks: blocks32, into: $0) }
                 check(.q5_1) { Q5_1Codec.encodeScalar(src, blocks: blocks32, into: $0) }
                 check(.q2_K) { Q2KCodec.encode(src, blocks: blocks256, into: $0, scalarOnly: true) }
+                check(.q3_K) { Q3KCodec.encode(src, blocks: blocks256, into: $0, scalarOnly: true) }
                 check(.q4_K) { Q4KCodec.encode(src, blocks: blocks256, into: $0, scalarOnly: true) }
                 check(.q5_K) { Q5KCodec.encode(src, blocks: blocks256, into: $0, scalarOnly: true) }
                 check(.q6_K) { Q6KCodec.encode(src, blocks: blocks256, into: $0, scalarOnly: true) }

@@ -275,3 +275,116 @@ enum KQuantLanes {
         return select(allZero, greaterThan: zero, zero, scale)
     }
 }
+
+// MARK: - make_q3_quants
+
+extension KQuantLanes {
+    /// ggml's integer `nearest_int` bit trick, evaluated in float lanes: exact for every input, including
+    /// |v| > 4194303, infinities and NaN (where ggml's result is bits of the mantissa, not a rounding).
+    @inline(__always)
+    static func nearestExact(_ v: V) -> V {
+        let bits = unsafeBitCast(v + 12_582_912, to: U.self) & 0x007f_ffff | 0x4b00_0000
+        return unsafeBitCast(bits, to: V.self) - 12_582_912
+    }
+
+    /// All-ones where `a > b`.
+    @inline(__always)
+    static func mask(_ a: V, greaterThan b: V) -> U {
+        unsafeBitCast(select(a, greaterThan: b, allOnes, .zero), to: U.self)
+    }
+
+    /// All-ones where `a != b` (or either is NaN).
+    @inline(__always)
+    static func mask(_ a: V, notEqualTo b: V) -> U {
+        unsafeBitCast(select(a, equalTo: b, .zero, allOnes), to: U.self)
+    }
+
+    /// A float vector whose bits are all ones (integer lane selects come out as scalar loops, float ones as `cmpps`).
+    @inline(__always)
+    static var allOnes: V { unsafeBitCast(U(repeating: ~0), to: V.self) }
+
+    /// Whether any bit of `m` is set.
+    @inline(__always)
+    static func anySet(_ m: U) -> Bool {
+        let h = m.lowHalf | m.highHalf
+        return (h[0] | h[1]) | (h[2] | h[3]) != 0
+    }
+
+    /// `t` where `m` is all-ones, `e` where it is zero.
+    @inline(__always)
+    static func blend(_ m: U, _ t: V, _ e: V) -> V {
+        unsafeBitCast((unsafeBitCast(t, to: U.self) & m) | (unsafeBitCast(e, to: U.self) & ~m), to: V.self)
+    }
+
+    /// `make_q3_quants` with `do_rmse = true` for two groups of 8 sub-blocks (`X[0..<n]` and `X[n..<2n]`), run side by side
+    /// so that the two dependency chains of the refinement overlap. Writes levels 0…2·nmax−1 as floats into `L`
+    /// (0 for an all-zero sub-block) and returns the scales of both groups. `scratch` holds 4·n vectors.
+    ///
+    /// Exact for every input: the rounding is `nearestExact`, and a lane whose refinement has settled repeats it
+    /// unchanged while another lane still changes (ggml stops early there, with the same result).
+    @inline(__always)
+    static func makeQ3(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> (V, V) {
+        let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1), zero = V.zero
+        // The weights x² and x³, which ggml recomputes identically at every step.
+        let W = scratch, WX = scratch + 2 * n
+        // Per group: the x of the largest |x| (first on ties), then the first guess and its sums.
+        @inline(__always) func start(_ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>,
+                                     _ WX: UnsafeMutablePointer<V>) -> (sumlx: V, suml2: V, allZero: U) {
+            var amax = V.zero, mx = V.zero
+            for i in 0..<n {
+                let ax = abs(X[i])
+                mx = select(ax, greaterThan: amax, X[i], mx)
+                amax = vmax(amax, ax)
+            }
+            let iscale = -nmax / mx
+            var sumlx = V.zero, suml2 = V.zero
+            for i in 0..<n {
+                let x = X[i]
+                let l = clamp(nearestExact(iscale * x), lo, hi)
+                L[i] = l
+                let w = x * x
+                W[i] = w
+                WX[i] = w * x
+                sumlx += w * x * l
+                suml2 += w * l * l
+            }
+            return (sumlx, suml2, mask(V(repeating: 1e-15), greaterThan: amax))
+        }
+        let X1 = X + n, L1 = L + n, W1 = W + n, WX1 = WX + n
+        var (sumlx0, suml20, allZero0) = start(X, L, W, WX)
+        var (sumlx1, suml21, allZero1) = start(X1, L1, W1, WX1)
+        for _ in 0..<5 {
+            var changed0 = U.zero, changed1 = U.zero
+            for i in 0..<n {
+                q3Refine(X[i], W[i], WX[i], &L[i], &sumlx0, &suml20, &changed0, lo: lo, hi: hi)
+                q3Refine(X1[i], W1[i], WX1[i], &L1[i], &sumlx1, &suml21, &changed1, lo: lo, hi: hi)
+            }
+            // All-zero lanes run on meaningless values; only the others decide whether to go on.
+            if !anySet((changed0 & ~allZero0) | (changed1 & ~allZero1)) { break }
+        }
+        let shift = V(repeating: nmax)
+        for i in 0..<n {
+            L[i] = blend(allZero0, zero, L[i] + shift)
+            L1[i] = blend(allZero1, zero, L1[i] + shift)
+        }
+        return (blend(allZero0, zero, sumlx0 / suml20), blend(allZero1, zero, sumlx1 / suml21))
+    }
+
+    /// One step of `make_q3_quants`' refinement for element `x` with level `L`: ggml's inner loop body, taken in the
+    /// lanes where its conditions hold (`@_transparent`: with `@inline(__always)` it stayed a call, and its state went through memory).
+    @_transparent
+    static func q3Refine(_ x: V, _ w: V, _ wx: V, _ L: inout V, _ sumlx: inout V, _ suml2: inout V, _ changed: inout U, lo: V, hi: V) {
+        let li = L
+        let slx = sumlx - wx * li
+        let sl2 = suml2 - w * li * li
+        let newL = clamp(nearestExact(x * sl2 / slx), lo, hi)
+        let slxNew = slx + wx * newL
+        let sl2New = sl2 + w * newL * newL
+        let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: li) & mask(sl2New, greaterThan: .zero)
+            & mask(slxNew * slxNew * suml2, greaterThan: sumlx * sumlx * sl2New)
+        L = blend(take, newL, li)
+        sumlx = blend(take, slxNew, sumlx)
+        suml2 = blend(take, sl2New, suml2)
+        changed |= take
+    }
+}

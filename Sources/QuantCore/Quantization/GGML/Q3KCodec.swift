@@ -4,14 +4,107 @@ enum Q3KCodec {
     static let blockElements = 256
     static let blockBytes = 110
 
-    static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
+    /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
+    static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 4) { lanes in
                 for b in 0..<blocks {
-                    encodeBlock(x + blockElements * b, y + blockBytes * b, L: bytes.baseAddress!,
-                                sc: UnsafeMutableRawPointer(bytes.baseAddress! + 256).assumingMemoryBound(to: UInt8.self),
-                                scales: floats.baseAddress!)
+                    let xb = x + blockElements * b, yb = y + blockBytes * b
+                    if scalarOnly {
+                        encodeBlock(xb, yb, L: bytes.baseAddress!,
+                                    sc: UnsafeMutableRawPointer(bytes.baseAddress! + 256).assumingMemoryBound(to: UInt8.self),
+                                    scales: floats.baseAddress!)
+                    } else {
+                        encodeBlockLanes(xb, yb, scales: floats.baseAddress!, lanes: lanes.baseAddress!)
+                    }
                 }
+              }
+            }
+        }
+    }
+
+    /// The 16 sub-blocks' searches in the lanes of two groups of SIMD8 vectors (see `KQuantLanes.makeQ3`), then the final
+    /// levels and the packing on whole vectors in natural order. Exact for every input, so there is no scalar fallback.
+    @inline(__always)
+    static func encodeBlockLanes(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, scales: UnsafeMutablePointer<Float>,
+        lanes: UnsafeMutablePointer<KQuantLanes.V>
+    ) {
+        typealias V = KQuantLanes.V
+        typealias U = KQuantLanes.U
+        let X = lanes, Lv = X + 32, Lu = Lv + 32
+        for g in 0..<2 {
+            for i in 0..<16 {
+                var v = V.zero
+                for j in 0..<8 { v[j] = x[16 * (8 * g + j) + i] }
+                X[16 * g + i] = v
+            }
+        }
+        let (s0, s1) = KQuantLanes.makeQ3(n: 16, nmax: 4, X: X, L: Lv, scratch: Lv + 32)
+        for j in 0..<8 {
+            scales[j] = s0[j]
+            scales[8 + j] = s1[j]
+        }
+        var maxScale: Float = 0
+        var amax: Float = 0
+        for j in 0..<16 {
+            let s = abs(scales[j])
+            if s > amax {
+                amax = s
+                maxScale = scales[j]
+            }
+        }
+        // The 6-bit scales, packed as ggml packs them, and each sub-block's scale − 32 as ggml reads it back.
+        var sc = SIMD16<UInt8>.zero
+        var ls = SIMD16<Int32>(repeating: -32)
+        let d: Float
+        if maxScale != 0 {
+            let iscale = -32 / maxScale
+            for j in 0..<16 {
+                let l8 = Int32(Int8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * scales[j])))
+                let l = Swift.max(-32, Swift.min(31, l8))
+                ls[j] = l
+                let u = UInt8(truncatingIfNeeded: l + 32)
+                sc[j % 8] |= (u & 0xf) << UInt8(4 * (j / 8))
+                sc[j % 4 + 8] |= (u >> 4) << UInt8(2 * (j / 4))
+            }
+            d = storeHalf(1 / iscale, y, 108)
+        } else {
+            d = storeHalf(0, y, 108)
+        }
+        for j in 0..<12 { y.storeBytes(of: sc[j], toByteOffset: 96 + j, as: UInt8.self) }
+        // Final levels 0…7 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps the search's levels.
+        let lo = V(repeating: -4), hi = V(repeating: 3), shift = V(repeating: 4 + 8_388_608)
+        for j in 0..<16 {
+            let dl = d * Float(ls[j])
+            if dl == 0 {
+                for h in 0..<2 {
+                    var v = V.zero
+                    for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
+                    Lu[2 * j + h] = v + 8_388_608
+                }
+                continue
+            }
+            let dlv = V(repeating: dl)
+            for h in 0..<2 {
+                let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
+                let l = KQuantLanes.clamp(KQuantLanes.nearestExact(xv / dlv), lo, hi)
+                Lu[2 * j + h] = l + shift
+            }
+        }
+        // hmask byte m holds bit 2 of levels m, 32 + m, …, 224 + m; quant byte 32·h + m the low two bits of levels
+        // 128·h + m, +32, +64, +96.
+        for c in 0..<4 {
+            var h = U.zero
+            for bit in 0..<8 { h |= ((unsafeBitCast(Lu[4 * bit + c], to: U.self) &>> 2) & 1) &<< UInt32(bit) }
+            y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: h), toByteOffset: 8 * c, as: SIMD8<UInt8>.self)
+        }
+        for half in 0..<2 {
+            for c in 0..<4 {
+                var q = U.zero
+                for k in 0..<4 { q |= (unsafeBitCast(Lu[16 * half + 4 * k + c], to: U.self) & 3) &<< UInt32(2 * k) }
+                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q), toByteOffset: 32 + 32 * half + 8 * c, as: SIMD8<UInt8>.self)
             }
         }
     }
