@@ -42,4 +42,34 @@ enum Binary {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
+
+    /// python3 with the gguf package and numpy (.ci/run installs them), or nil.
+    static func pythonWithGGUF() -> String? {
+        for candidate in ["/usr/bin/env"] {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: candidate)
+            probe.arguments = ["python3", "-c", "import gguf, numpy, sys; print(sys.executable)"]
+            let pipe = Pipe()
+            probe.standardOutput = pipe
+            probe.standardError = FileHandle.nullDevice
+            guard (try? probe.run()) != nil else { continue }
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            probe.waitUntilExit()
+            if probe.terminationStatus == 0 { return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        return nil
+    }
+
+    /// Runs Tests/EndToEndTests/Scripts/`name` with `python`; its exit status and standard output.
+    static func runScript(_ name: String, _ arguments: [String], python: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [checkout.appendingPathComponent("Tests/EndToEndTests/Scripts/\(name)").path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
 }

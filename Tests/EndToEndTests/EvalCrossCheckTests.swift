@@ -8,22 +8,14 @@ final class EvalCrossCheckTests: XCTestCase {
     static let specs = ["int8", "int8-asym-channel", "int4-g32", "int4-asym-g64-f16scale", "int3-channel", "nf4", "fp8-e4m3", "fp8-e4m3-channel"]
 
     func testEvalMatchesNumpyForIntegerNF4AndFP8() throws {
-        guard let python = PlanCommandTests.pythonWithGGUF() else {
+        guard let python = Binary.pythonWithGGUF() else {
             if ProcessInfo.processInfo.environment["CI"] != nil { return XCTFail("CI must have python3 with numpy (.ci/run installs it)") }
             throw XCTSkip("python3 with numpy is not installed")
         }
         let model = Binary.sample("digits-mlp-wide.safetensors")
-        let script = Binary.checkout.appendingPathComponent("Tests/EndToEndTests/Scripts/numpy_eval.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, model] + Self.specs
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let reference = try JSONParser.parse(String(decoding: output, as: UTF8.self))
+        let numpy = try Binary.runScript("numpy_eval.py", [model] + Self.specs, python: python)
+        XCTAssertEqual(numpy.status, 0)
+        let reference = try JSONParser.parse(numpy.output)
 
         for spec in Self.specs {
             let result = try Binary.run(["eval", model, "--spec", spec, "--json"])

@@ -35,21 +35,13 @@ final class PlanCommandTests: XCTestCase {
         """)
         _ = try run(["apply", model, "--plan", plan, "-o", path("out.gguf")])
         _ = try run(["apply", model, "--plan", plan, "-o", path("expected.safetensors"), "--simulate"])
-        guard let python = Self.pythonWithGGUF() else {
+        guard let python = Binary.pythonWithGGUF() else {
             if ProcessInfo.processInfo.environment["CI"] != nil { return XCTFail("CI must have python3 with the gguf package (.ci/run installs it)") }
             throw XCTSkip("python3 with the gguf package is not installed")
         }
-        let script = Binary.checkout.appendingPathComponent("Tests/EndToEndTests/Scripts/check_gguf.py").path
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: python)
-        check.arguments = [script, path("out.gguf"), path("expected.safetensors")]
-        let pipe = Pipe()
-        check.standardOutput = pipe
-        try check.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        check.waitUntilExit()
-        XCTAssertEqual(check.terminationStatus, 0)
-        let report = try JSONParser.parse(String(decoding: output, as: UTF8.self))
+        let check = try Binary.runScript("check_gguf.py", [path("out.gguf"), path("expected.safetensors")], python: python)
+        XCTAssertEqual(check.status, 0)
+        let report = try JSONParser.parse(check.output)
         XCTAssertEqual(report["tensors"]?.intValue, 37)
         XCTAssertEqual(report["mismatches"]?.arrayValue, [], "gguf-py's dequantisation differs from quantscope's")
         let types = report["types"]
@@ -126,21 +118,5 @@ final class PlanCommandTests: XCTestCase {
         // The simulated GGUF path works for the same plan.
         _ = try run(["apply", model, "--plan", plan, "-o", path("sim.gguf"), "--simulate"])
         XCTAssertEqual(try Model.open(path: path("sim.gguf")).tensors.first?.dtype, .f32)
-    }
-
-    static func pythonWithGGUF() -> String? {
-        for candidate in ["/usr/bin/env"] {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: candidate)
-            probe.arguments = ["python3", "-c", "import gguf, numpy, sys; print(sys.executable)"]
-            let pipe = Pipe()
-            probe.standardOutput = pipe
-            probe.standardError = FileHandle.nullDevice
-            guard (try? probe.run()) != nil else { continue }
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            probe.waitUntilExit()
-            if probe.terminationStatus == 0 { return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        }
-        return nil
     }
 }
