@@ -14,18 +14,10 @@ enum FloatFormatKernel {
                 acc = acc.replacing(with: v, where: v .> acc)
                 i += 16
             }
-            best = horizontalMax(acc)
+            best = acc.horizontalMax
         }
         while i < n { best = Swift.max(best, abs(x[i])); i += 1 }
         return best
-    }
-
-    /// The largest lane of non-negative, non-NaN values, by halving (`SIMD.max()` runs a branchy scalar loop).
-    @inline(__always)
-    static func horizontalMax(_ v: SIMD16<Float>) -> Float {
-        let a8 = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
-        let a4 = a8.lowHalf.replacing(with: a8.highHalf, where: a8.highHalf .> a8.lowHalf)
-        return Swift.max(Swift.max(a4[0], a4[1]), Swift.max(a4[2], a4[3]))
     }
 
     /// |v| by clearing the sign bits.

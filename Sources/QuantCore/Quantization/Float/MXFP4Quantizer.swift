@@ -45,7 +45,7 @@ struct MXFP4Quantizer: TensorEncoder {
             let a = raw.loadUnaligned(as: SIMD16<Float>.self)
             let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
             let ma = FloatFormatKernel.magnitude(a), mb = FloatFormatKernel.magnitude(b)
-            let absMax = FloatFormatKernel.horizontalMax(ma.replacing(with: mb, where: mb .> ma))
+            let absMax = ma.replacing(with: mb, where: mb .> ma).horizontalMax
             // The scale code from the exponent field; X and 1/X are exact powers of two built from bits
             // (X = 2^-127 for code 0 is subnormal; 1/X is at most 2^127).
             let code = Swift.max(Int32(absMax.bitPattern >> 23) - 2, 0)

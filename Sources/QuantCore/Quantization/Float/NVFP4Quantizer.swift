@@ -49,7 +49,7 @@ struct NVFP4Quantizer: TensorEncoder {
         var offset = 0
         while offset < count {
             let v = UnsafeRawPointer(input + offset).loadUnaligned(as: SIMD16<Float>.self)
-            let absMax = FloatFormatKernel.horizontalMax(FloatFormatKernel.magnitude(v))
+            let absMax = FloatFormatKernel.magnitude(v).horizontalMax
             // The decoded block scale straight from the rounding (the code is not needed here).
             let d = g > 0 ? e4m3.roundFast(absMax == 0 ? 1 : absMax / (6 * g)) * g : 0
             let out = UnsafeMutableRawPointer(output + offset)
