@@ -44,6 +44,7 @@ struct ErrorSums {
         if pending >= Self.flushInterval { flush() }
     }
 
+    @inline(__always)
     mutating func flush() {
         totalSquaredError += Double(squaredError.horizontalSum)
         totalSquaredDequantized += Double(squaredDequantized.horizontalSum)

@@ -80,56 +80,205 @@ extension IntegerKernel {
     }
 
     /// The fused form of `roundTrip` for measuring: the same dequantised values, added straight into `sums`
-    /// instead of being stored, for `units` consecutive units of `unitLength` weights.
-    ///
-    /// Rounding first and adding the zero-point after is exact for codes below 2²², so
-    /// `clamp(round(x/s), qmin − z, qmax − z)·s` equals `(clamp(round(x/s) + z, qmin, qmax) − z)·s` bit for bit.
+    /// instead of being stored, for `count` weights sharing one set of parameters (a per-tensor scale).
     /// `clamps: false` skips the clamp where the range guarantees it cannot act (symmetric min-max, f32 scale).
-    static func measure(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, parameters: UnsafePointer<UnitParameters>,
-                        clamps: Bool, into sums: inout ErrorSums) {
-        typealias V = ErrorSums.Lanes
+    static func measure(_ x: UnsafePointer<Float>, count: Int, parameters p: UnitParameters, clamps: Bool, into sums: inout ErrorSums) {
         var acc = sums
-        let raw = UnsafeRawPointer(x)
-        let magic = V(repeating: roundingMagic)
-        let vectorLength = unitLength & ~7
-        for u in 0..<units {
-            let p = parameters[u]
-            let vInverse = V(repeating: p.inverse), vScale = V(repeating: p.scale)
-            let vMin = V(repeating: p.lowest), vMax = V(repeating: p.highest)
-            let base = u &* unitLength
-            var i = 0
-            if clamps || !p.inverse.isFinite {
-                while i < vectorLength {
-                    let v = raw.loadUnaligned(fromByteOffset: (base &+ i) &* 4, as: V.self)
-                    var q = (v * vInverse + magic) - magic
-                    q = q.replacing(with: vMin, where: q .< vMin)
-                    q = q.replacing(with: vMax, where: q .> vMax)
-                    acc.add(v, q * vScale)
-                    i &+= 8
-                }
-            } else {
-                while i < vectorLength {
-                    let v = raw.loadUnaligned(fromByteOffset: (base &+ i) &* 4, as: V.self)
-                    acc.add(v, ((v * vInverse + magic) - magic) * vScale)
-                    i &+= 8
-                }
-            }
-            acc.pending &+= vectorLength
-            if vectorLength < unitLength {
-                measureTail(x + base + vectorLength, unitLength - vectorLength, scale: p.scale, lowest: p.lowest, highest: p.highest, into: &acc)
-            }
+        var i = 0
+        while i < count {
+            let n = count &- i < ErrorSums.flushInterval ? count &- i : ErrorSums.flushInterval
+            measureUnit(x + i, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest,
+                        clamps: clamps || !p.inverse.isFinite, into: &acc)
             acc.flushIfFull()
+            i &+= n
         }
         sums = acc
     }
 
-    /// The last `n` < 8 weights of a unit whose length is not a multiple of 8, one at a time as `roundTrip` does them.
-    @inline(never)
-    static func measureTail(_ x: UnsafePointer<Float>, _ n: Int, scale: Float, lowest: Float, highest: Float, into sums: inout ErrorSums) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { tail in
-            roundTrip(x, n, scale: scale, zero: 0, qmin: lowest, qmax: highest, into: tail.baseAddress!)
-            sums.add(x, tail.baseAddress!, count: n)
+    /// Measures `units` consecutive units of `unitLength` weights under min-max parameters, computed
+    /// eight units at a time (`IntegerUnitLanes`): each unit's codes are clamped only when its range
+    /// shows a clamp could act. Nothing inside is a call, so the error lanes stay in registers.
+    static func measureMinMax(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
+                              into sums: inout ErrorSums) {
+        if unitLength >= longUnit {
+            measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
+            return
         }
+        var acc = sums
+        withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 16) { partial in
+            let highs = partial.baseAddress!, lows = partial.baseAddress! + 8
+            var first = 0
+            while first < units {
+                let inBatch = units &- first < 8 ? units &- first : 8
+                // Lanes past the last unit repeat it; their parameters are computed and never used.
+                for j in 0..<8 {
+                    let unit = x + (first &+ (j < inBatch ? j : inBatch &- 1)) &* unitLength
+                    if symmetric {
+                        highs[j] = absMaxLanes(unit, unitLength)
+                    } else {
+                        (lows[j], highs[j]) = minMaxLanes(unit, unitLength)
+                    }
+                }
+                let lanes = symmetric
+                    ? IntegerUnitLanes(absMax: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
+                    : IntegerUnitLanes(min: IntegerUnitLanes.transposedMin(lows), max: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
+                for j in 0..<inBatch {
+                    let unit = x + (first &+ j) &* unitLength
+                    let clamps = lanes.clampFree[j] == 0
+                    var i = 0
+                    while i < unitLength {
+                        let n = unitLength &- i < ErrorSums.flushInterval ? unitLength &- i : ErrorSums.flushInterval
+                        measureUnit(unit + i, n, inverse: lanes.inverse[j], scale: lanes.scale[j], lowest: lanes.lowest[j], highest: lanes.highest[j],
+                                    clamps: clamps, into: &acc)
+                        acc.flushIfFull()
+                        i &+= n
+                    }
+                }
+                first &+= 8
+            }
+        }
+        sums = acc
+    }
+
+    /// Units at least this long (channels) are measured one at a time, each overlapped with reading the next.
+    static let longUnit = 1024
+
+    /// Min-max units of at least `longUnit` weights: while a unit's error is measured, piece by piece, the
+    /// range of the next unit is gathered piece by piece in between, so the core is not idle waiting on
+    /// memory during a separate range pass (only the first unit of a call is read alone).
+    static func measureLongUnits(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
+                                 into sums: inout ErrorSums) {
+        typealias V = IntegerUnitLanes.Lanes
+        let piece = 512
+        var acc = sums
+        var lo = V(repeating: 0), hi = V(repeating: 0)
+        if symmetric { hi = absMaxLanes(x, unitLength) } else { (lo, hi) = minMaxLanes(x, unitLength) }
+        for u in 0..<units {
+            let lanes = symmetric
+                ? IntegerUnitLanes(absMax: V(repeating: hi.horizontalMax), qmax: qmax, f16Scale: f16Scale)
+                : IntegerUnitLanes(min: V(repeating: lo.horizontalMin), max: V(repeating: hi.horizontalMax), qmax: qmax, f16Scale: f16Scale)
+            let unit = x + u &* unitLength, next = unit + unitLength
+            let hasNext = u &+ 1 < units
+            let clamps = lanes.clampFree[0] == 0
+            let inverse = lanes.inverse[0], scale = lanes.scale[0], lowest = lanes.lowest[0], highest = lanes.highest[0]
+            lo = hasNext ? V(repeating: next[0]) : lo
+            hi = hasNext ? (symmetric ? V(repeating: 0) : lo) : hi
+            var i = 0
+            while i < unitLength {
+                let n = unitLength &- i < piece ? unitLength &- i : piece
+                measureUnit(unit + i, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+                acc.flushIfFull()
+                if hasNext {
+                    if symmetric {
+                        let m = absMaxLanes(next + i, n)
+                        hi = hi.replacing(with: m, where: m .> hi)
+                    } else {
+                        let (a, b) = minMaxLanes(next + i, n)
+                        lo = lo.replacing(with: a, where: a .< lo)
+                        hi = hi.replacing(with: b, where: b .> hi)
+                    }
+                }
+                i &+= n
+            }
+        }
+        sums = acc
+    }
+
+    /// Adds the error of `n` weights quantised with one scale to `acc`; a last partial vector is padded
+    /// with zeros whose dequantised values are set to 0, so they add nothing.
+    @_transparent
+    static func measureUnit(_ x: UnsafePointer<Float>, _ n: Int, inverse: Float, scale: Float, lowest: Float, highest: Float,
+                            clamps: Bool, into acc: inout ErrorSums) {
+        typealias V = ErrorSums.Lanes
+        let raw = UnsafeRawPointer(x)
+        let magic = V(repeating: roundingMagic)
+        let vInverse = V(repeating: inverse), vScale = V(repeating: scale)
+        let vectorLength = n & ~7
+        var i = 0
+        if clamps {
+            let vMin = V(repeating: lowest), vMax = V(repeating: highest)
+            while i < vectorLength {
+                let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+                var q = (v * vInverse + magic) - magic
+                q = q.replacing(with: vMin, where: q .< vMin)
+                q = q.replacing(with: vMax, where: q .> vMax)
+                acc.add(v, q * vScale)
+                i &+= 8
+            }
+            if i < n {
+                let v = paddedLanes(x + i, n &- i)
+                var q = (v * vInverse + magic) - magic
+                q = q.replacing(with: vMin, where: q .< vMin)
+                q = q.replacing(with: vMax, where: q .> vMax)
+                acc.add(v, withoutPadding(q * vScale, n &- i))
+            }
+        } else {
+            while i < vectorLength {
+                let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+                acc.add(v, ((v * vInverse + magic) - magic) * vScale)
+                i &+= 8
+            }
+            if i < n {
+                let v = paddedLanes(x + i, n &- i)
+                acc.add(v, withoutPadding(((v * vInverse + magic) - magic) * vScale, n &- i))
+            }
+        }
+        acc.pending &+= n
+    }
+
+    /// `q` with the lanes from `n` on set to 0, so padding adds nothing even when a scale's reciprocal overflows.
+    @_transparent
+    static func withoutPadding(_ q: ErrorSums.Lanes, _ n: Int) -> ErrorSums.Lanes {
+        q.replacing(with: 0, where: ErrorSums.Lanes(0, 1, 2, 3, 4, 5, 6, 7) .>= ErrorSums.Lanes(repeating: Float(n)))
+    }
+
+    /// The `n` < 8 values at `x` in the first lanes, zeros after.
+    @inline(never)
+    static func paddedLanes(_ x: UnsafePointer<Float>, _ n: Int) -> ErrorSums.Lanes {
+        var v = ErrorSums.Lanes(repeating: 0)
+        for k in 0..<n { v[k] = x[k] }
+        return v
+    }
+
+    /// The lane-wise largest |x| of `n` values (a last partial vector padded with zeros).
+    @_transparent
+    static func absMaxLanes(_ x: UnsafePointer<Float>, _ n: Int) -> ErrorSums.Lanes {
+        typealias V = ErrorSums.Lanes
+        let raw = UnsafeRawPointer(x)
+        var m = V(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let a = unsafeBitCast(unsafeBitCast(raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self), to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+            m = m.replacing(with: a, where: a .> m)
+            i &+= 8
+        }
+        if i < n {
+            let a = unsafeBitCast(unsafeBitCast(paddedLanes(x + i, n &- i), to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+            m = m.replacing(with: a, where: a .> m)
+        }
+        return m
+    }
+
+    /// The lane-wise smallest and largest of `n` values (n ≥ 1); a last partial vector repeats `x[0]`.
+    @_transparent
+    static func minMaxLanes(_ x: UnsafePointer<Float>, _ n: Int) -> (ErrorSums.Lanes, ErrorSums.Lanes) {
+        typealias V = ErrorSums.Lanes
+        let raw = UnsafeRawPointer(x)
+        var lo = V(repeating: x[0]), hi = lo
+        var i = 0
+        while i + 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+            lo = lo.replacing(with: v, where: v .< lo)
+            hi = hi.replacing(with: v, where: v .> hi)
+            i &+= 8
+        }
+        if i < n {
+            var v = V(repeating: x[0])
+            for k in 0..<(n &- i) { v[k] = x[i &+ k] }
+            lo = lo.replacing(with: v, where: v .< lo)
+            hi = hi.replacing(with: v, where: v .> hi)
+        }
+        return (lo, hi)
     }
 
     /// The largest |x| of `n` values (n ≥ 1), in eight lanes reduced once.

@@ -112,36 +112,16 @@ struct IntegerQuantizer: TensorEncoder {
             sums.add(input, scratch, count: count)
             return
         }
-        // Symmetric min-max with an f32 scale: |w|·(1/s) ≤ qmax·(1 + 3·2⁻²⁴) rounds to at most qmax, so no clamp can act.
-        let clamps = !(symmetric && parameters.range == .minMax && parameters.scale == .f32)
         if let (lo, hi) = tensorRange {
+            // Symmetric min-max with an f32 scale: |w|·(1/s) ≤ qmax·(1 + 3·2⁻²⁴) rounds to at most qmax, so no clamp can act.
+            let clamps = !(symmetric && parameters.range == .minMax && parameters.scale == .f32)
             let (s, z) = scaleAndZero(lo: lo, hi: hi)
-            var p = IntegerKernel.UnitParameters(scale: s, zero: z, qmin: qmin, qmax: qmax)
-            IntegerKernel.measure(input, unitLength: count, units: 1, parameters: &p, clamps: clamps, into: &sums)
+            let p = IntegerKernel.UnitParameters(scale: s, zero: z, qmin: qmin, qmax: qmax)
+            IntegerKernel.measure(input, count: count, parameters: p, clamps: clamps, into: &sums)
             return
         }
-        // First every unit's parameters, then the error: the scale computations (divisions, an fp16
-        // rounding) of different units do not wait on each other, and the error loop runs without calls.
-        let units = count / unitLength
-        let perUnit = UnsafeMutableRawPointer(scratch).bindMemory(to: IntegerKernel.UnitParameters.self, capacity: units)
-        guard units * 4 <= count else {
-            fakeQuantize(input, count: count, start: start, into: scratch)
-            sums.add(input, scratch, count: count)
-            return
-        }
-        for u in 0..<units {
-            let x = input + u * unitLength
-            let (s, z): (Float, Float)
-            if symmetric {
-                let m = IntegerKernel.absMax(x, unitLength)
-                (s, z) = scaleAndZero(lo: -m, hi: m)
-            } else {
-                let (mn, mx) = IntegerKernel.minMax(x, unitLength)
-                (s, z) = scaleAndZero(lo: Swift.min(mn, 0), hi: Swift.max(mx, 0))
-            }
-            perUnit[u] = IntegerKernel.UnitParameters(scale: s, zero: z, qmin: qmin, qmax: qmax)
-        }
-        IntegerKernel.measure(input, unitLength: unitLength, units: units, parameters: perUnit, clamps: clamps, into: &sums)
+        IntegerKernel.measureMinMax(input, unitLength: unitLength, units: count / unitLength, symmetric: symmetric, qmax: qmax,
+                                    f16Scale: parameters.scale == .f16, into: &sums)
     }
 
     /// Finds the unit's range (and, for MSE, the best clip), then rounds it.
