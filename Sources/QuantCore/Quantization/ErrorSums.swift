@@ -2,9 +2,11 @@
 /// fused quantise-and-measure loop can hold them in registers, and flushed to Double every `flushInterval`
 /// weights so rounding stays bounded.
 ///
-/// Only what cannot be known in advance is summed per weight: Σ(ŵ − w)², Σŵ² and max |ŵ − w|. Σw² comes from
+/// Only what cannot be known in advance is summed per weight: Σ(ŵ − w)², Σŵ² and max (ŵ − w)². Σw² comes from
 /// the tensor's statistics and Σw·ŵ follows from (Σw² + Σŵ² − Σ(ŵ − w)²) / 2, so each weight costs two
-/// multiply-adds and a max instead of four and a max.
+/// multiply-adds and a max instead of four and a max. The largest error is tracked as its square, which is
+/// already computed: √ of the Float square, rounded back to Float, is |ŵ − w| exactly (the square's relative
+/// rounding, at most 2⁻²⁴, moves the root by at most half of |ŵ − w|'s last place) unless the square underflows.
 struct ErrorSums {
     typealias Lanes = SIMD8<Float>
 
@@ -13,7 +15,7 @@ struct ErrorSums {
 
     var squaredError = Lanes(repeating: 0)
     var squaredDequantized = Lanes(repeating: 0)
-    var maxAbsError = Lanes(repeating: 0)
+    var maxSquaredError = Lanes(repeating: 0)
     /// Weights in the lanes, not yet flushed.
     var pending = 0
 
@@ -25,10 +27,10 @@ struct ErrorSums {
     @inline(__always)
     mutating func add(_ w: Lanes, _ q: Lanes) {
         let e = q - w
-        squaredError += e * e
+        let e2 = e * e
+        squaredError += e2
         squaredDequantized += q * q
-        let magnitude = unsafeBitCast(unsafeBitCast(e, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
-        maxAbsError = maxAbsError.replacing(with: magnitude, where: magnitude .> maxAbsError)
+        maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
     }
 
     /// Adds sixteen weights and their dequantised values, as two vectors of eight.
@@ -82,7 +84,7 @@ struct ErrorSums {
         stats.sumSquaredDequantized = totalSquaredDequantized
         stats.sumSquaredSignal = sumSquaredSignal
         stats.sumProduct = (sumSquaredSignal + totalSquaredDequantized - totalSquaredError) / 2
-        stats.maxAbsError = Double(maxAbsError.horizontalMax)
+        stats.maxAbsError = Double(Float(Double(maxSquaredError.horizontalMax).squareRoot()))
         return stats
     }
 
@@ -93,6 +95,6 @@ struct ErrorSums {
         count += other.count
         totalSquaredError += other.totalSquaredError
         totalSquaredDequantized += other.totalSquaredDequantized
-        maxAbsError = maxAbsError.replacing(with: other.maxAbsError, where: other.maxAbsError .> maxAbsError)
+        maxSquaredError = maxSquaredError.replacing(with: other.maxSquaredError, where: other.maxSquaredError .> maxSquaredError)
     }
 }
