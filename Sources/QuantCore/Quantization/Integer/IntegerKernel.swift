@@ -280,21 +280,4 @@ extension IntegerKernel {
         }
         return (lo, hi)
     }
-
-    /// The largest |x| of `n` values (n ≥ 1), in eight lanes reduced once.
-    @inline(__always)
-    static func absMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        typealias V = ErrorSums.Lanes
-        let raw = UnsafeRawPointer(x)
-        var m = V(repeating: 0)
-        var i = 0
-        while i + 8 <= n {
-            let a = unsafeBitCast(unsafeBitCast(raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self), to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
-            m = m.replacing(with: a, where: a .> m)
-            i &+= 8
-        }
-        var result = m.horizontalMax
-        while i < n { result = Swift.max(result, abs(x[i])); i += 1 }
-        return result
-    }
 }
