@@ -46,18 +46,32 @@ enum IntegerKernel {
         }
     }
 
-    /// Σ(y − x)² in Float, for comparing candidate clips.
-    static func squaredError(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-        let a = UnsafeRawPointer(x), b = UnsafeRawPointer(y)
+    /// Σ(roundTrip(x) − x)² in Float, for comparing candidate clips: the same values and the same summation
+    /// order as quantising into a buffer and summing, without the buffer.
+    static func squaredError(_ x: UnsafePointer<Float>, _ n: Int, scale: Float, zero: Float, qmin: Float, qmax: Float) -> Float {
+        let inverse: Float = scale > 0 ? 1 / scale : 0
+        let raw = UnsafeRawPointer(x)
+        let vInverse = SIMD16<Float>(repeating: inverse), vScale = SIMD16<Float>(repeating: scale)
+        let vZero = SIMD16<Float>(repeating: zero), vMin = SIMD16<Float>(repeating: qmin), vMax = SIMD16<Float>(repeating: qmax)
+        let magic = SIMD16<Float>(repeating: roundingMagic)
         var acc = SIMD16<Float>(repeating: 0)
         var i = 0
         while i + 16 <= n {
-            let e = b.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - a.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            var q = ((v * vInverse + magic) - magic) + vZero
+            q = q.replacing(with: vMin, where: q .< vMin)
+            q = q.replacing(with: vMax, where: q .> vMax)
+            let e = (q - vZero) * vScale - v
             acc += e * e
             i += 16
         }
         var total = acc.sum()
-        while i < n { let e = y[i] - x[i]; total += e * e; i += 1 }
+        while i < n {
+            let q = Swift.min(Swift.max((x[i] * inverse).rounded(.toNearestOrEven) + zero, qmin), qmax)
+            let e = (q - zero) * scale - x[i]
+            total += e * e
+            i += 1
+        }
         return total
     }
 }

@@ -152,14 +152,11 @@ struct IntegerQuantizer: TensorEncoder {
     /// Tries each clip ratio of the full range and keeps the one with the lowest squared error.
     func bestClip(_ x: UnsafePointer<Float>, _ n: Int, full: (Float, Float)) -> (Float, Float) {
         var best = full, bestError = Float.infinity
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { scratch in
-            for ratio in Self.clipRatios {
-                let candidate = (full.0 * ratio, full.1 * ratio)
-                let (s, z) = scaleAndZero(lo: candidate.0, hi: candidate.1)
-                IntegerKernel.roundTrip(x, n, scale: s, zero: z, qmin: qmin, qmax: qmax, into: scratch.baseAddress!)
-                let error = IntegerKernel.squaredError(x, scratch.baseAddress!, n)
-                if error < bestError { bestError = error; best = candidate }
-            }
+        for ratio in Self.clipRatios {
+            let candidate = (full.0 * ratio, full.1 * ratio)
+            let (s, z) = scaleAndZero(lo: candidate.0, hi: candidate.1)
+            let error = IntegerKernel.squaredError(x, n, scale: s, zero: z, qmin: qmin, qmax: qmax)
+            if error < bestError { bestError = error; best = candidate }
         }
         return best
     }
