@@ -85,6 +85,13 @@ extension IntegerKernel {
         var lowest: Float
         var highest: Float
 
+        init(scale: Float, inverse: Float, lowest: Float, highest: Float) {
+            self.scale = scale
+            self.inverse = inverse
+            self.lowest = lowest
+            self.highest = highest
+        }
+
         init(scale: Float, zero: Float, qmin: Float, qmax: Float) {
             self.scale = scale
             inverse = scale > 0 ? 1 / scale : 0
@@ -118,8 +125,9 @@ extension IntegerKernel {
             measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
             return
         }
-        var acc = sums
         withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 16) { partial in
+            // Declared inside the closure: a captured accumulator lives in memory and is stored every iteration.
+            var acc = sums
             let highs = partial.baseAddress!, lows = partial.baseAddress! + 8
             var first = 0
             while first < units {
@@ -150,8 +158,8 @@ extension IntegerKernel {
                 }
                 first &+= 8
             }
+            sums = acc
         }
-        sums = acc
     }
 
     /// Units at least this long (channels) are measured one at a time, each overlapped with reading the next.
@@ -180,22 +188,32 @@ extension IntegerKernel {
             var i = 0
             while i < unitLength {
                 let n = unitLength &- i < piece ? unitLength &- i : piece
-                measureUnit(unit + i, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
-                acc.flushIfFull()
-                if hasNext {
-                    if symmetric {
-                        let m = absMaxLanes(next + i, n)
-                        hi = hi.replacing(with: m, where: m .> hi)
-                    } else {
-                        let (a, b) = minMaxLanes(next + i, n)
-                        lo = lo.replacing(with: a, where: a .< lo)
-                        hi = hi.replacing(with: b, where: b .> hi)
-                    }
-                }
+                let p = UnitParameters(scale: scale, inverse: inverse, lowest: lowest, highest: highest)
+                measurePiece(unit + i, n, p, clamps: clamps, into: &acc, scanning: hasNext ? next + i : nil, symmetric: symmetric, lo: &lo, hi: &hi)
                 i &+= n
             }
         }
         sums = acc
+    }
+
+    /// One piece of `measureLongUnits`: the error of `n` weights, and the range of the `n` weights at `next`.
+    /// A function of its own so that it stays small enough for the standard library's loads to inline.
+    @inline(never)
+    static func measurePiece(_ x: UnsafePointer<Float>, _ n: Int, _ p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
+                             scanning next: UnsafePointer<Float>?, symmetric: Bool, lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
+        var acc = sums
+        measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
+        acc.flushIfFull()
+        sums = acc
+        guard let next else { return }
+        if symmetric {
+            let m = absMaxLanes(next, n)
+            hi = hi.replacing(with: m, where: m .> hi)
+        } else {
+            let (a, b) = minMaxLanes(next, n)
+            lo = lo.replacing(with: a, where: a .< lo)
+            hi = hi.replacing(with: b, where: b .> hi)
+        }
     }
 
     /// Adds the error of `n` weights quantised with one scale to `acc`; a last partial vector is padded
