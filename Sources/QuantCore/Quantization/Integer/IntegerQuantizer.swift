@@ -62,10 +62,11 @@ struct IntegerQuantizer: TensorEncoder {
             return parameters.symmetric ? (-absMax, absMax) : (Swift.min(lo, 0), Swift.max(hi, 0))
         case let .percentile(p):
             if parameters.symmetric {
-                let c = Percentile.of(values.map { abs($0) }, p)
+                let c = Percentile.of(sorted: values.map { abs($0) }.sorted(), p)
                 return (-c, c)
             }
-            return (Swift.min(Percentile.of(values, 100 - p), 0), Swift.max(Percentile.of(values, p), 0))
+            let sorted = values.sorted()
+            return (Swift.min(Percentile.of(sorted: sorted, 100 - p), 0), Swift.max(Percentile.of(sorted: sorted, p), 0))
         }
     }
 
@@ -254,9 +255,9 @@ struct BitReader {
 
 /// Selection of percentiles (nearest rank on sorted values, linear interpolation between ranks).
 enum Percentile {
-    static func of(_ values: [Float], _ p: Double) -> Float {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
+    /// The p-th percentile of values sorted ascending.
+    static func of(sorted: [Float], _ p: Double) -> Float {
+        guard !sorted.isEmpty else { return 0 }
         let rank = p / 100 * Double(sorted.count - 1)
         let low = Int(rank.rounded(.down)), high = Swift.min(low + 1, sorted.count - 1)
         let t = Float(rank - Double(low))
