@@ -21,8 +21,7 @@ public enum Quantizer {
         let quantizer = try make(spec, for: view, stats: tensorStats)
         let checkNonFinite = tensorStats.nanCount + tensorStats.infCount > 0
         let unit = lcm(quantizer.unitLength, tensor.dtype.blockSize)
-        // Long units (channels) come several to a chunk, so a kernel can overlap reading one with measuring another.
-        let chunk = unit >= chunkTarget / 8 ? unit * max(8, chunkTarget / unit) : max(unit, chunkTarget / unit * unit)
+        let chunk = max(unit * quantizer.minimumUnitsPerChunk, chunkTarget / unit * unit)
         // Per-tensor schemes use a chunking unit that need not divide the tensor: the last unit may be partial.
         let units = (tensor.elementCount + unit - 1) / max(unit, 1)
         let parts = tensor.elementCount < 1 << 16 ? 1 : min(threads, max(1, units))

@@ -6,6 +6,9 @@
 protocol TensorQuantizer: Sendable {
     /// Consecutive weights that share parameters; calls always cover whole units.
     var unitLength: Int { get }
+    /// Chunks handed to `measure` hold at least this many units (a kernel that overlaps reading the next
+    /// unit with measuring this one wants several); 1 unless a quantiser says otherwise.
+    var minimumUnitsPerChunk: Int { get }
     /// The exact bytes the quantised tensor occupies: codes, scales, zero-points and block metadata.
     var storedBytes: Int { get }
     /// Quantises then dequantises `count` weights (a multiple of `unitLength`) that start at element `start`
@@ -18,6 +21,8 @@ protocol TensorQuantizer: Sendable {
 }
 
 extension TensorQuantizer {
+    var minimumUnitsPerChunk: Int { 1 }
+
     func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
         fakeQuantize(input, count: count, start: start, into: scratch)
         sums.add(input, scratch, count: count)

@@ -46,6 +46,11 @@ struct IntegerQuantizer: TensorEncoder {
         }
     }
 
+    /// Long min-max units (channels) come eight to a chunk: the kernel reads each next unit while measuring one.
+    var minimumUnitsPerChunk: Int {
+        tensorRange == nil && parameters.range == .minMax && unitLength >= IntegerKernel.longUnit ? 8 : 1
+    }
+
     var storedBytes: Int {
         let payload = (elementCount * bits + 7) / 8
         let scales = unitCount * (parameters.scale == .f16 ? 2 : 4)
