@@ -145,13 +145,22 @@ extension IntegerKernel {
                 let lanes = symmetric
                     ? IntegerUnitLanes(absMax: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
                     : IntegerUnitLanes(min: IntegerUnitLanes.transposedMin(lows), max: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
+                // Through memory once per batch: indexing the lanes directly copies all five vectors per unit.
+                let table = UnsafeMutableRawPointer(partial.baseAddress!)
+                table.storeBytes(of: lanes.scale, toByteOffset: 0, as: IntegerUnitLanes.Lanes.self)
+                table.storeBytes(of: lanes.inverse, toByteOffset: 32, as: IntegerUnitLanes.Lanes.self)
+                table.storeBytes(of: lanes.lowest, toByteOffset: 64, as: IntegerUnitLanes.Lanes.self)
+                table.storeBytes(of: lanes.highest, toByteOffset: 96, as: IntegerUnitLanes.Lanes.self)
+                table.storeBytes(of: lanes.clampFree, toByteOffset: 128, as: IntegerUnitLanes.Lanes.self)
                 for j in 0..<inBatch {
                     let unit = x + (first &+ j) &* unitLength
-                    let clamps = lanes.clampFree[j] == 0
+                    let scale = table.load(fromByteOffset: j &* 4, as: Float.self), inverse = table.load(fromByteOffset: 32 &+ j &* 4, as: Float.self)
+                    let lowest = table.load(fromByteOffset: 64 &+ j &* 4, as: Float.self), highest = table.load(fromByteOffset: 96 &+ j &* 4, as: Float.self)
+                    let clamps = table.load(fromByteOffset: 128 &+ j &* 4, as: Float.self) == 0
                     var i = 0
                     while i < unitLength {
                         let n = unitLength &- i < ErrorSums.flushInterval ? unitLength &- i : ErrorSums.flushInterval
-                        measureUnit(unit + i, n, inverse: lanes.inverse[j], scale: lanes.scale[j], lowest: lanes.lowest[j], highest: lanes.highest[j],
+                        measureUnit(unit + i, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest,
                                     clamps: clamps, into: &acc)
                         acc.flushIfFull()
                         i &+= n
