@@ -5,27 +5,13 @@ usage: check_gguf.py OUT.gguf EXPECTED.safetensors
 Prints one JSON object: {"tensors": N, "types": {...}, "mismatches": [...], "metadata": {...}}.
 """
 import json
-import struct
 import sys
 
-import numpy as np
 import gguf
+import numpy as np
 from gguf.quants import dequantize
 
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        dtype = {"F32": "<f4", "F16": "<f2"}[info["dtype"]]
-        out[name] = np.frombuffer(data[begin:end], dtype=dtype).astype(np.float32).reshape(info["shape"])
-    return out
+from safetensors_io import read_safetensors
 
 
 def main():

@@ -7,10 +7,11 @@ Prints one JSON object: {spec: {tensor: {"bytes", "mse", "max_abs_error", "sqnr_
 tensor with at least two dimensions (quantscope keeps 1-D tensors by default).
 """
 import json
-import struct
 import sys
 
 import numpy as np
+
+from safetensors_io import read_safetensors
 
 F32 = np.float32
 
@@ -25,20 +26,6 @@ NF4_THRESHOLDS = np.array([
     -0.23460740596055984, -0.13791173323988914, -0.045525018125772476, 0.03979014977812767,
     0.1202552504837513, 0.2035212516784668, 0.2920137718319893, 0.3893125355243683,
     0.5016634166240692, 0.6427869200706482, 0.8614784181118011], dtype=F32)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__" or info["dtype"] != "F32":
-            continue
-        begin, end = info["data_offsets"]
-        out[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"])
-    return out
 
 
 def integer(w, bits, symmetric, unit, f16_scale):
@@ -119,7 +106,7 @@ def quantize(spec, w):
 
 
 def main():
-    tensors = read_safetensors(sys.argv[1])
+    tensors = read_safetensors(sys.argv[1], dtypes=("F32",))
     report = {}
     for spec in sys.argv[2:]:
         report[spec] = {}
