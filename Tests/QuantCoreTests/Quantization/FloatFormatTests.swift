@@ -116,14 +116,9 @@ final class FloatFormatTests: XCTestCase {
         }
     }
 
-    /// The float whose `NF4Tables.key` is k.
-    static func float(key k: UInt32) -> Float {
-        Float(bitPattern: k & 0x8000_0000 != 0 ? k ^ 0x8000_0000 : ~k)
-    }
-
     func testNF4TablesMatchComparisons() {
         // Every threshold and its neighbours, both ends of every bucket, zeros, infinities and random bit
-        // patterns: the table's code is the number of thresholds below x.
+        // patterns: the table's code is the number of thresholds below x, and its level that code's level.
         var probes: [Float] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1, -1, 2, -2]
         for t in NF4Quantizer.thresholds {
             var up = t, down = t
@@ -131,23 +126,25 @@ final class FloatFormatTests: XCTestCase {
         }
         for b in 0..<UInt32(NF4Tables.bucketCount) {
             let lowest = b << NF4Tables.shift, highest = lowest | (1 << NF4Tables.shift - 1)
-            probes += [Self.float(key: lowest), Self.float(key: highest)]
+            probes += [Float(bitPattern: lowest), Float(bitPattern: highest), Float(bitPattern: lowest + 1), Float(bitPattern: highest - 1)]
         }
         var g = Generator(state: 7)
-        for _ in 0..<20000 {
+        for _ in 0..<50000 {
             probes.append(Float(g.uniform() * 3 - 1.5))
             probes.append(Float(bitPattern: UInt32(truncatingIfNeeded: g.state >> 17)))
         }
-        NF4Quantizer.tables.buckets.withUnsafeBufferPointer { buckets in
+        let tables = NF4Quantizer.tables
+        tables.buckets.withUnsafeBufferPointer { buckets in
             for x in probes where !x.isNaN {
-                XCTAssertEqual(NF4Tables.key(x) > NF4Tables.key(0.5), x > 0.5, "key order at \(x)")
-                XCTAssertEqual(NF4Tables.code(x, buckets.baseAddress!), NF4Quantizer.code(x), "x = \(x) (bits \(String(x.bitPattern, radix: 16)))")
+                let r = NF4Tables.index(x, buckets.baseAddress!)
+                XCTAssertEqual(NF4Tables.code(index: r), NF4Quantizer.code(x), "x = \(x) (bits \(String(x.bitPattern, radix: 16)))")
+                XCTAssertEqual(tables.levels[r], NF4Quantizer.levels[NF4Quantizer.code(x)], "x = \(x)")
             }
         }
-        for c0 in 0..<16 {
-            for c1 in 0..<16 {
-                XCTAssertEqual(NF4Quantizer.tables.levelPairs[2 * (c0 + 16 * c1)], NF4Quantizer.levels[c0])
-                XCTAssertEqual(NF4Quantizer.tables.levelPairs[2 * (c0 + 16 * c1) + 1], NF4Quantizer.levels[c1])
+        for r0 in 0..<32 {
+            for r1 in 0..<32 {
+                XCTAssertEqual(tables.levelPairs[2 * (r0 + 32 * r1)], tables.levels[r0])
+                XCTAssertEqual(tables.levelPairs[2 * (r0 + 32 * r1) + 1], tables.levels[r1])
             }
         }
     }

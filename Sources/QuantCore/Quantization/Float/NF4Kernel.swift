@@ -1,132 +1,159 @@
 /// NF4 codes and levels without comparing against all 15 thresholds, and the fused error kernel built on them.
 ///
-/// A float's bits, with the magnitude bits flipped for negative values and the sign bit flipped
-/// (`key`), order like the floats themselves, so `x > t ⟺ key(x) > key(t)` for the (non-zero) thresholds.
-/// The top 11 bits of the key pick a bucket: sign, exponent and the first two mantissa bits, a span of
-/// relative width at most 1.25. Neighbouring NF4 thresholds of the same sign are at least 1.28× apart, so a
-/// bucket holds at most one threshold (checked when the table is built) and
-/// `code = base[bucket] + (key > threshold[bucket])`, with threshold = UInt32.max where the bucket holds none.
-/// The table covers every key, so every finite x (and ±inf) has a bucket.
+/// The top 11 bits of x's bit pattern pick a bucket: sign, exponent and the first two mantissa bits, a span
+/// of relative width at most 1.25. Neighbouring NF4 thresholds of the same sign are at least 1.28× apart, so
+/// a bucket holds at most one threshold t (checked when the table is built), and inside a bucket the
+/// decision `x > t` is an unsigned comparison of bit patterns: `bits > bits(t)` for positive x, and
+/// `bits < bits(t)`, i.e. not `bits > bits(t) − 1`, for negative x (whose patterns grow with the magnitude).
+///
+/// Both are folded into one 64-bit addition: with T the pattern compared against (UInt32.max when the bucket
+/// holds no threshold) and `entry = field·2³² + (2³² − 1 − T)`, `(bits + entry) >> 32 = field + (bits > T)`.
+/// For positive buckets `field` is the number of thresholds below the bucket and the result is the code;
+/// for negative ones the comparison counts the other way, so their fields count down from 31 and the
+/// result r stands for code 31 − r. `levels[r]` (32 entries) holds the level either way.
+/// The table covers every bit pattern but NaNs, so every finite x (and ±inf) has a bucket.
 struct NF4Tables: Sendable {
     static let shift: UInt32 = 21
     static let bucketCount = 1 << (32 - 21)
 
-    /// Per bucket: the key of the threshold inside it (or UInt32.max), then the number of thresholds below it.
-    let buckets: [UInt32]
-    /// `levels[c0], levels[c1]` at index `2·(c0 + 16·c1)`: two lanes' levels in one 8-byte load.
+    /// Per bucket: `field·2³² + (2³² − 1 − T)`.
+    let buckets: [UInt64]
+    /// The level of each index r: `levels[r]` for r < 16, `levels[31 − r]` above.
+    let levels: [Float]
+    /// `levels[r0], levels[r1]` at index `2·(r0 + 32·r1)`: two lanes' levels in one 8-byte load.
     let levelPairs: [Float]
 
-    @inline(__always)
-    static func key(_ x: Float) -> UInt32 {
-        let bits = Int32(bitPattern: x.bitPattern)
-        return UInt32(bitPattern: bits ^ ((bits >> 31) | Int32.min))
-    }
-
-    init(thresholds: [Float], levels: [Float]) {
-        let keys = thresholds.map(Self.key)
-        var buckets = [UInt32](repeating: 0, count: 2 * Self.bucketCount)
+    init(thresholds: [Float], levels nf4: [Float]) {
+        var buckets = [UInt64](repeating: 0, count: Self.bucketCount)
         for b in 0..<Self.bucketCount {
             let lowest = UInt32(b) << Self.shift, highest = lowest | (1 << Self.shift - 1)
-            let inside = keys.filter { $0 >= lowest && $0 <= highest }
+            let ends = [Float(bitPattern: lowest), Float(bitPattern: highest)].filter { !$0.isNaN }
+            guard let smallest = ends.min() else { continue }  // only NaNs
+            let inside = thresholds.filter { $0.bitPattern >> Self.shift == UInt32(b) }
             precondition(inside.count <= 1, "two NF4 thresholds share a bucket")
-            buckets[2 * b] = inside.first ?? .max
-            buckets[2 * b + 1] = UInt32(keys.filter { $0 < lowest }.count)
+            let below = thresholds.filter { $0 < smallest }.count
+            let compared: UInt32, field: Int
+            if smallest.sign == .minus {
+                // code = below + (x > t) = below + 1 − (bits > bits(t) − 1)  →  r = 31 − code.
+                compared = inside.first.map { $0.bitPattern - 1 } ?? .max
+                field = inside.isEmpty ? 31 - below : 30 - below
+            } else {
+                compared = inside.first?.bitPattern ?? .max
+                field = below
+            }
+            buckets[b] = UInt64(field) << 32 + UInt64(UInt32.max - compared)
         }
         self.buckets = buckets
-        var pairs = [Float](repeating: 0, count: 2 * 256)
-        for c0 in 0..<16 {
-            for c1 in 0..<16 {
-                pairs[2 * (c0 + 16 * c1)] = levels[c0]
-                pairs[2 * (c0 + 16 * c1) + 1] = levels[c1]
+        let levels = (0..<32).map { $0 < 16 ? nf4[$0] : nf4[31 - $0] }
+        self.levels = levels
+        var pairs = [Float](repeating: 0, count: 2 * 32 * 32)
+        for r0 in 0..<32 {
+            for r1 in 0..<32 {
+                pairs[2 * (r0 + 32 * r1)] = levels[r0]
+                pairs[2 * (r0 + 32 * r1) + 1] = levels[r1]
             }
         }
         levelPairs = pairs
     }
 
-    /// The code of x: the number of thresholds below it.
+    /// The level index r of x (its code is r, or 31 − r when r ≥ 16).
     @inline(__always)
-    static func code(_ x: Float, _ buckets: UnsafePointer<UInt32>) -> Int {
-        Int(code(key: key(x), buckets))
+    static func index(_ x: Float, _ buckets: UnsafePointer<UInt64>) -> Int {
+        Int(truncatingIfNeeded: index(bits: UInt64(x.bitPattern), buckets))
     }
 
     @_transparent
-    static func code(key k: UInt32, _ buckets: UnsafePointer<UInt32>) -> UInt32 {
-        let entry = UnsafeRawPointer(buckets).load(fromByteOffset: Int(k >> shift) &* 8, as: SIMD2<UInt32>.self)
-        return entry[1] &+ (k > entry[0] ? 1 : 0)
+    static func index(bits: UInt64, _ buckets: UnsafePointer<UInt64>) -> UInt64 {
+        (bits &+ buckets[Int(truncatingIfNeeded: bits >> UInt64(shift))]) >> 32
     }
 
-    /// The levels of the two lanes whose keys are the low and high halves of `pair`.
+    /// The code of a level index.
+    static func code(index r: Int) -> Int { r < 16 ? r : 31 - r }
+
+    /// The levels of the two lanes whose bit patterns are the low and high halves of `pair`.
     @_transparent
-    static func levels(_ pair: UInt64, _ buckets: UnsafePointer<UInt32>, _ levelPairs: UnsafeRawPointer) -> SIMD2<Float> {
-        let c0 = code(key: UInt32(truncatingIfNeeded: pair), buckets)
-        let c1 = code(key: UInt32(truncatingIfNeeded: pair >> 32), buckets)
-        return levelPairs.load(fromByteOffset: Int(c0 | c1 << 4) &* 8, as: SIMD2<Float>.self)
+    static func levels(_ pair: UInt64, _ buckets: UnsafePointer<UInt64>, _ levelPairs: UnsafeRawPointer) -> SIMD2<Float> {
+        let r0 = index(bits: pair & 0xFFFF_FFFF, buckets), r1 = index(bits: pair >> 32, buckets)
+        return levelPairs.load(fromByteOffset: Int(truncatingIfNeeded: r0 | r1 << 5) &* 8, as: SIMD2<Float>.self)
     }
 }
 
 extension NF4Quantizer {
-    /// The fused error kernel for groups whose length is a multiple of 8: per group the absmax and its
-    /// reciprocal, then per 8 weights `x = w · (1/absmax)` and keys in vector lanes, each lane's code from
-    /// the bucket table in general-purpose registers (the default x86-64 target has no gathers or byte
-    /// shuffles), the levels two lanes at a time from `levelPairs`, and the error lanes in registers.
-    /// Groups the vector path does not cover (absmax 0, or 1/absmax not finite) take the scalar path.
+    /// Groups whose scales are found before their codes, so the absmax reductions and divisions of a batch
+    /// overlap instead of stalling the start of every group (about 16 KB of weights, which stay in L1).
+    var batchGroups: Int { Swift.max(1, 4096 / group) }
+
+    /// The fused error kernel for groups whose length is a multiple of 8. Per batch of groups: each group's
+    /// stored absmax and its reciprocal; then per 8 weights `x = w · (1/absmax)` in vector lanes,
+    /// each lane's code from the bucket table in general-purpose registers (the default x86-64 target has no
+    /// gathers or byte shuffles), the levels two lanes at a time from `levelPairs`, and the error lanes in
+    /// registers. Groups the vector path does not cover (absmax 0, or 1/absmax not finite) take the scalar path.
     func measureGroups(_ input: UnsafePointer<Float>, count: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
         typealias Lanes = ErrorSums.Lanes
-        let group = self.group
-        Self.tables.buckets.withUnsafeBufferPointer { bucketBuffer in
-            Self.tables.levelPairs.withUnsafeBytes { pairBuffer in
-                let buckets = bucketBuffer.baseAddress!, levelPairs = pairBuffer.baseAddress!
-                var acc = sums
-                var g = 0
-                while g < count {
-                    let x = input + g
-                    let raw = UnsafeRawPointer(x)
-                    var m = Lanes(repeating: 0)
-                    var i = 0
-                    while i < group {
-                        m = FloatFormatKernel.maximum(m, FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
-                        i &+= 8
-                    }
-                    let rawMax = m.horizontalMax
-                    let absMax = storedScale(rawMax)
-                    let inverse = 1 / absMax
-                    if absMax > 0, inverse.isFinite {
-                        let vScale = Lanes(repeating: absMax), vInverse = Lanes(repeating: inverse)
-                        i = 0
-                        while i < group {
-                            let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
-                            let end = Swift.min(group, i &+ Swift.max(8, room))
-                            let start = i
-                            var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxAbsError = acc.maxAbsError
-                            while i < end {
-                                let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
-                                let bits = unsafeBitCast(w * vInverse, to: SIMD8<Int32>.self)
-                                let keys = unsafeBitCast(bits ^ ((bits &>> 31) | Int32.min), to: SIMD4<UInt64>.self)
-                                let level = Lanes(lowHalf: SIMD4(lowHalf: NF4Tables.levels(keys[0], buckets, levelPairs),
-                                                                 highHalf: NF4Tables.levels(keys[1], buckets, levelPairs)),
-                                                  highHalf: SIMD4(lowHalf: NF4Tables.levels(keys[2], buckets, levelPairs),
-                                                                  highHalf: NF4Tables.levels(keys[3], buckets, levelPairs)))
-                                let q = level * vScale
-                                let e = q - w
-                                squaredError += e * e
-                                squaredDequantized += q * q
-                                maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+        let group = self.group, batch = batchGroups
+        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: batch) { scales in
+            Self.tables.buckets.withUnsafeBufferPointer { bucketBuffer in
+                Self.tables.levelPairs.withUnsafeBytes { pairBuffer in
+                    let buckets = bucketBuffer.baseAddress!, levelPairs = pairBuffer.baseAddress!
+                    var acc = sums
+                    var first = 0
+                    while first < count {
+                        let groups = Swift.min(batch, (count - first) / group)
+                        // The stored absmax and its reciprocal of each group in the batch.
+                        for k in 0..<groups {
+                            let raw = UnsafeRawPointer(input + first + k &* group)
+                            var m = Lanes(repeating: 0)
+                            var i = 0
+                            while i < group {
+                                m = FloatFormatKernel.maximum(m, FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
                                 i &+= 8
                             }
-                            acc.squaredError = squaredError
-                            acc.squaredDequantized = squaredDequantized
-                            acc.maxAbsError = maxAbsError
-                            acc.pending &+= i &- start
-                            acc.flushIfFull()
+                            let absMax = storedScale(m.horizontalMax)
+                            scales[k] = SIMD2(absMax, 1 / absMax)
                         }
-                    } else {
-                        for i in 0..<group { scratch[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
-                        acc.add(x, scratch, count: group)
-                        acc.flushIfFull()
+                        for k in 0..<groups {
+                            let x = input + first + k &* group
+                            let raw = UnsafeRawPointer(x)
+                            let absMax = scales[k][0], inverse = scales[k][1]
+                            if absMax > 0, inverse.isFinite {
+                                let vScale = Lanes(repeating: absMax), vInverse = Lanes(repeating: inverse)
+                                var i = 0
+                                while i < group {
+                                    let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
+                                    let end = Swift.min(group, i &+ Swift.max(8, room))
+                                    let start = i
+                                    var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
+                                    var maxAbsError = acc.maxAbsError
+                                    while i < end {
+                                        let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
+                                        let lanePairs = unsafeBitCast(w * vInverse, to: SIMD4<UInt64>.self)
+                                        let level = Lanes(lowHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[0], buckets, levelPairs),
+                                                                         highHalf: NF4Tables.levels(lanePairs[1], buckets, levelPairs)),
+                                                          highHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[2], buckets, levelPairs),
+                                                                          highHalf: NF4Tables.levels(lanePairs[3], buckets, levelPairs)))
+                                        let q = level * vScale
+                                        let e = q - w
+                                        squaredError += e * e
+                                        squaredDequantized += q * q
+                                        maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                                        i &+= 8
+                                    }
+                                    acc.squaredError = squaredError
+                                    acc.squaredDequantized = squaredDequantized
+                                    acc.maxAbsError = maxAbsError
+                                    acc.pending &+= i &- start
+                                    acc.flushIfFull()
+                                }
+                            } else {
+                                for i in 0..<group { scratch[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
+                                acc.add(x, scratch, count: group)
+                                acc.flushIfFull()
+                            }
+                        }
+                        first += groups &* group
                     }
-                    g &+= group
+                    sums = acc
                 }
-                sums = acc
             }
         }
     }

@@ -78,15 +78,15 @@ struct NF4Quantizer: TensorEncoder {
     }
 
     @inline(__always)
-    private func quantizeGroup(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ buckets: UnsafePointer<UInt32>) {
+    private func quantizeGroup(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ buckets: UnsafePointer<UInt64>) {
         let absMax = storedScale(FloatFormatKernel.absMax(x, group))
         let inverse = 1 / absMax
         guard absMax > 0, inverse.isFinite else {
             for i in 0..<group { y[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
             return
         }
-        Self.levels.withUnsafeBufferPointer { levels in
-            for i in 0..<group { y[i] = levels[NF4Tables.code(x[i] * inverse, buckets)] * absMax }
+        Self.tables.levels.withUnsafeBufferPointer { levels in
+            for i in 0..<group { y[i] = levels[NF4Tables.index(x[i] * inverse, buckets)] * absMax }
         }
     }
 
