@@ -79,78 +79,91 @@ struct NF4Tables: Sendable {
 }
 
 extension NF4Quantizer {
-    /// Groups whose scales are found before their codes, so the absmax reductions and divisions of a batch
-    /// overlap instead of stalling the start of every group (about 16 KB of weights, which stay in L1).
-    var batchGroups: Int { Swift.max(1, 4096 / group) }
+    /// How many groups ahead the kernel finds scales: about 16 KB of weights.
+    var lookaheadGroups: Int { Swift.max(1, 4096 / group) }
 
-    /// The fused error kernel for groups whose length is a multiple of 8. Per batch of groups: each group's
-    /// stored absmax and its reciprocal; then per 8 weights `x = w · (1/absmax)` in vector lanes,
-    /// each lane's code from the bucket table in general-purpose registers (the default x86-64 target has no
-    /// gathers or byte shuffles), the levels two lanes at a time from `levelPairs`, and the error lanes in
-    /// registers. Groups the vector path does not cover (absmax 0, or 1/absmax not finite) take the scalar path.
+    /// The stored absmax of a group and its reciprocal.
+    @inline(__always)
+    func parameters(rawMax: Float) -> SIMD2<Float> {
+        let absMax = storedScale(rawMax)
+        return SIMD2(absMax, 1 / absMax)
+    }
+
+    /// The fused error kernel for groups whose length is a multiple of 8: per 8 weights `x = w · (1/absmax)` in
+    /// vector lanes, each lane's code from the bucket table in general-purpose registers (the default x86-64
+    /// target has no gathers or byte shuffles), the levels two lanes at a time from `levelPairs`, and the error
+    /// lanes in registers. Groups the vector path does not cover (absmax 0, or 1/absmax not finite) take the
+    /// scalar path.
+    ///
+    /// Scales are found `lookaheadGroups` groups ahead, inside the loop over the current group's weights (same
+    /// length), and kept in a ring: the absmax read is the first touch of the weights, from memory, and this way
+    /// it overlaps the arithmetic; and a group's absmax reduction and division are long done when its codes
+    /// start (a group's instructions outnumber the out-of-order window, so groups would not overlap otherwise).
     func measureGroups(_ input: UnsafePointer<Float>, count: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
         typealias Lanes = ErrorSums.Lanes
-        let group = self.group, batch = batchGroups
-        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: batch) { scales in
+        let group = self.group, groups = count / group, ahead = Swift.min(lookaheadGroups, groups)
+        guard groups > 0 else { return }
+        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: ahead) { ring in
             Self.tables.buckets.withUnsafeBufferPointer { bucketBuffer in
                 Self.tables.levelPairs.withUnsafeBytes { pairBuffer in
                     let buckets = bucketBuffer.baseAddress!, levelPairs = pairBuffer.baseAddress!
+                    for j in 0..<ahead { ring[j] = parameters(rawMax: FloatFormatKernel.absMax(input + j &* group, group)) }
                     var acc = sums
-                    var first = 0
-                    while first < count {
-                        let groups = Swift.min(batch, (count - first) / group)
-                        // The stored absmax and its reciprocal of each group in the batch.
-                        for k in 0..<groups {
-                            let raw = UnsafeRawPointer(input + first + k &* group)
-                            var m = Lanes(repeating: 0)
+                    var slot = 0
+                    for j in 0..<groups {
+                        let x = input + j &* group
+                        let raw = UnsafeRawPointer(x)
+                        let absMax = ring[slot][0], inverse = ring[slot][1]
+                        let later = j &+ ahead < groups ? UnsafeRawPointer(input + (j &+ ahead) &* group) : nil
+                        var laterMax = Lanes(repeating: 0)
+                        if absMax > 0, inverse.isFinite {
+                            let vScale = Lanes(repeating: absMax), vInverse = Lanes(repeating: inverse)
                             var i = 0
                             while i < group {
-                                m = FloatFormatKernel.maximum(m, FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
-                                i &+= 8
-                            }
-                            let absMax = storedScale(m.horizontalMax)
-                            scales[k] = SIMD2(absMax, 1 / absMax)
-                        }
-                        for k in 0..<groups {
-                            let x = input + first + k &* group
-                            let raw = UnsafeRawPointer(x)
-                            let absMax = scales[k][0], inverse = scales[k][1]
-                            if absMax > 0, inverse.isFinite {
-                                let vScale = Lanes(repeating: absMax), vInverse = Lanes(repeating: inverse)
-                                var i = 0
-                                while i < group {
-                                    let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
-                                    let end = Swift.min(group, i &+ Swift.max(8, room))
-                                    let start = i
-                                    var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
-                                    var maxAbsError = acc.maxAbsError
+                                let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
+                                let end = Swift.min(group, i &+ Swift.max(8, room))
+                                let start = i
+                                var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
+                                var maxAbsError = acc.maxAbsError
+                                // One loop body, with or without the look-ahead load.
+                                @_transparent func step(_ w: Lanes) {
+                                    let lanePairs = unsafeBitCast(w * vInverse, to: SIMD4<UInt64>.self)
+                                    let level = Lanes(lowHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[0], buckets, levelPairs),
+                                                                     highHalf: NF4Tables.levels(lanePairs[1], buckets, levelPairs)),
+                                                      highHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[2], buckets, levelPairs),
+                                                                      highHalf: NF4Tables.levels(lanePairs[3], buckets, levelPairs)))
+                                    let q = level * vScale
+                                    let e = q - w
+                                    squaredError += e * e
+                                    squaredDequantized += q * q
+                                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                                }
+                                if let later {
                                     while i < end {
-                                        let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
-                                        let lanePairs = unsafeBitCast(w * vInverse, to: SIMD4<UInt64>.self)
-                                        let level = Lanes(lowHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[0], buckets, levelPairs),
-                                                                         highHalf: NF4Tables.levels(lanePairs[1], buckets, levelPairs)),
-                                                          highHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[2], buckets, levelPairs),
-                                                                          highHalf: NF4Tables.levels(lanePairs[3], buckets, levelPairs)))
-                                        let q = level * vScale
-                                        let e = q - w
-                                        squaredError += e * e
-                                        squaredDequantized += q * q
-                                        maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                                        laterMax = FloatFormatKernel.maximum(laterMax, FloatFormatKernel.magnitude(later.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
+                                        step(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
                                         i &+= 8
                                     }
-                                    acc.squaredError = squaredError
-                                    acc.squaredDequantized = squaredDequantized
-                                    acc.maxAbsError = maxAbsError
-                                    acc.pending &+= i &- start
-                                    acc.flushIfFull()
+                                } else {
+                                    while i < end {
+                                        step(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
+                                        i &+= 8
+                                    }
                                 }
-                            } else {
-                                for i in 0..<group { scratch[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
-                                acc.add(x, scratch, count: group)
+                                acc.squaredError = squaredError
+                                acc.squaredDequantized = squaredDequantized
+                                acc.maxAbsError = maxAbsError
+                                acc.pending &+= i &- start
                                 acc.flushIfFull()
                             }
+                        } else {
+                            for i in 0..<group { scratch[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
+                            acc.add(x, scratch, count: group)
+                            acc.flushIfFull()
+                            if let later { laterMax = Lanes(repeating: FloatFormatKernel.absMax(later.assumingMemoryBound(to: Float.self), group)) }
                         }
-                        first += groups &* group
+                        if later != nil { ring[slot] = parameters(rawMax: laterMax.horizontalMax) }
+                        slot = slot &+ 1 == ahead ? 0 : slot &+ 1
                     }
                     sums = acc
                 }
