@@ -116,17 +116,36 @@ final class FloatFormatTests: XCTestCase {
         }
     }
 
-    func testNF4BucketTableMatchesComparisons() {
-        // Every float in [-1.25, 1.25] near each bucket edge and threshold gets the comparison's code.
-        let table = NF4Quantizer.buckets
-        var probes: [Float] = NF4Quantizer.thresholds.flatMap { [$0, $0.nextUp, $0.nextDown] }
-        for k in -160...160 { let edge = (Float(k) + 0.5) / 128; probes += [edge, edge.nextUp, edge.nextDown] }
+    func testNF4TablesMatchComparisons() {
+        // Every threshold and its neighbours, both ends of every bucket, zeros, infinities and random bit
+        // patterns: the table's code is the number of thresholds below x, and its level that code's level.
+        var probes: [Float] = [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 1, -1, 2, -2]
+        for t in NF4Quantizer.thresholds {
+            var up = t, down = t
+            for _ in 0..<4 { probes += [up, down]; up = up.nextUp; down = down.nextDown }
+        }
+        for b in 0..<UInt32(NF4Tables.bucketCount) {
+            let lowest = b << NF4Tables.shift, highest = lowest | (1 << NF4Tables.shift - 1)
+            probes += [Float(bitPattern: lowest), Float(bitPattern: highest), Float(bitPattern: lowest + 1), Float(bitPattern: highest - 1)]
+        }
         var g = Generator(state: 7)
-        for _ in 0..<20000 { probes.append(Float(g.uniform() * 2.5 - 1.25)) }
-        for x in probes where abs(x) <= 1.25 {
-            let b = NF4Quantizer.BucketTable.bucket(x)
-            let level = table.levelPairs[2 * b + (x > table.thresholds[b] ? 1 : 0)]
-            XCTAssertEqual(level, NF4Quantizer.levels[NF4Quantizer.code(x)], "x = \(x)")
+        for _ in 0..<50000 {
+            probes.append(Float(g.uniform() * 3 - 1.5))
+            probes.append(Float(bitPattern: UInt32(truncatingIfNeeded: g.state >> 17)))
+        }
+        let tables = NF4Quantizer.tables
+        tables.buckets.withUnsafeBufferPointer { buckets in
+            for x in probes where !x.isNaN {
+                let r = NF4Tables.index(x, buckets.baseAddress!)
+                XCTAssertEqual(NF4Tables.code(index: r), NF4Quantizer.code(x), "x = \(x) (bits \(String(x.bitPattern, radix: 16)))")
+                XCTAssertEqual(tables.levels[r], NF4Quantizer.levels[NF4Quantizer.code(x)], "x = \(x)")
+            }
+        }
+        for r0 in 0..<32 {
+            for r1 in 0..<32 {
+                XCTAssertEqual(tables.levelPairs[2 * (r0 + 32 * r1)], tables.levels[r0])
+                XCTAssertEqual(tables.levelPairs[2 * (r0 + 32 * r1) + 1], tables.levels[r1])
+            }
         }
     }
 
@@ -358,6 +377,139 @@ final class FloatFormatTests: XCTestCase {
                 guard let error = error as? QuantizationError else { return XCTFail("\(spec): \(error)") }
                 XCTAssertEqual(error.tensor, "layers.3.mlp.w1", spec)
                 XCTAssertTrue(error.description.contains("layers.3.mlp.w1"), spec)
+            }
+        }
+    }
+
+    // MARK: - Fused measuring kernels against the reference
+
+    /// Weights that sit on the decision boundaries of `spec` once divided by their unit's scale: most units
+    /// (NF4 group, FP8 tensor or channel) are anchored by a weight that makes the scale a power of two, so
+    /// thresholds, midpoints and their float neighbours are hit exactly; others by one that does not, so
+    /// x lands within an ulp or two of them and only the exact arithmetic (a true division for FP8, w·(1/absmax)
+    /// for NF4) decides; plus zeros, −0, subnormals, and units whose scale is itself subnormal (FP8
+    /// saturation) or leaves f16's range (NF4 f16 scales).
+    static func boundaryData(_ spec: String, count: Int, unit: Int, seed: UInt64) -> [Float] {
+        var g = Generator(state: seed | 1)
+        let nf4 = spec.hasPrefix("nf4")
+        let format: MiniFloatFormat = spec.hasPrefix("fp8-e5m2") ? .e5m2 : .e4m3
+        // Grid points (before scaling) whose neighbourhoods matter: thresholds or midpoints, and the levels.
+        var marks: [Float]
+        if nf4 {
+            marks = NF4Quantizer.thresholds + NF4Quantizer.levels
+        } else {
+            let grid = Array(Set((spec.hasPrefix("fp8-e5m2") ? FP8.e5m2Table : FP8.e4m3Table).filter { $0.isFinite && $0 >= 0 })).sorted()
+            marks = grid + zip(grid, grid.dropFirst()).map { ($0 + $1) / 2 }
+        }
+        var out: [Float] = []
+        out.reserveCapacity(count)
+        var u = 0
+        while out.count < count {
+            let n = min(unit, count - out.count)
+            var values = [Float](repeating: 0, count: n)
+            let style = (u + Int(seed % 8)) % 8
+            // The anchor: |w| = top of the grid times `power` (mostly a power of two), so the scale is `power`.
+            let power: Float = [1, 0.125, 32, 0x1p-20, 1, 1, 1.37, 0.0123][style]
+            let top = nf4 ? power : format.maxFinite * power
+            for i in 0..<n {
+                let r = g.uniform()
+                var v: Float
+                switch r {
+                case ..<0.6:
+                    let m = marks[Int(g.uniform() * Double(marks.count))] * (nf4 ? 1 : power) * (nf4 ? power : 1)
+                    let step = Int(g.uniform() * 5) - 2
+                    v = m
+                    for _ in 0..<abs(step) { v = step > 0 ? v.nextUp : v.nextDown }
+                case ..<0.7: v = 0
+                case ..<0.75: v = -0.0
+                case ..<0.8: v = Float.leastNonzeroMagnitude * Float(Int(g.uniform() * 1000))
+                default: v = Float(g.uniform() * 2 - 1) * top
+                }
+                values[i] = (g.uniform() < 0.5 ? -v : v)
+                if abs(values[i]) > top { values[i] = top }
+            }
+            if n > 0 { values[Int(g.uniform() * Double(n))] = g.uniform() < 0.5 ? -top : top }
+            switch style {
+            case 4 where !nf4:
+                // A subnormal scale: |w| ~ 1e-42, so x = w / s can land beyond the format's maximum.
+                for i in 0..<n { values[i] = Float(g.uniform() * 2 - 1) * 1e-42 }
+            case 4:
+                // Beyond f16's range (the stored scale saturates at 65504, x exceeds 1).
+                for i in 0..<n { values[i] = Float(g.uniform() * 2 - 1) * 2e5 }
+            case 5:
+                // An all-zero unit, or a tiny one (f16 scales round to 0 or to a subnormal).
+                for i in 0..<n { values[i] = (u + Int(seed % 8)) % 16 == 5 ? 0 : Float(g.uniform() * 2 - 1) * 4e-8 }
+            default: break
+            }
+            out += values
+            u += 1
+        }
+        return out
+    }
+
+    /// The driver's chunk for a quantiser (`Quantizer.evaluate`, f32 tensor).
+    static func chunk(_ q: any TensorEncoder) -> Int {
+        max(q.unitLength, Quantizer.chunkTarget / q.unitLength * q.unitLength)
+    }
+
+    /// Sums of `measure` called chunk by chunk as the driver does.
+    static func measured(_ q: any TensorEncoder, _ values: [Float]) -> ErrorStats {
+        var sums = ErrorSums()
+        values.withUnsafeBufferPointer { x in
+            let chunk = Self.chunk(q)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+            defer { scratch.deallocate() }
+            var start = 0
+            while start < values.count {
+                let n = min(chunk, values.count - start)
+                q.measure(x.baseAddress! + start, count: n, start: start, into: &sums, scratch: scratch)
+                start += n
+            }
+        }
+        return sums.finish(sumSquaredSignal: values.reduce(0) { $0 + Double($1) * Double($1) })
+    }
+
+    /// `ErrorSums.add` over the reference values, in the driver's chunks (and units when `perUnit`).
+    static func summed(_ q: any TensorEncoder, _ values: [Float], _ reference: [Float], perUnit: Bool) -> ErrorStats {
+        var sums = ErrorSums()
+        let piece = perUnit ? q.unitLength : Self.chunk(q)
+        var start = 0
+        while start < values.count {
+            let n = min(piece, values.count - start)
+            sums.add(Array(values[start ..< start + n]), Array(reference[start ..< start + n]), count: n)
+            start += n
+        }
+        return sums.finish(sumSquaredSignal: values.reduce(0) { $0 + Double($1) * Double($1) })
+    }
+
+    func testFusedMeasureMatchesReferenceOnBoundaries() throws {
+        let cases: [(String, [Int], Int)] = [
+            // NF4 tensors hold more groups than the kernel looks ahead (4096 weights), so both loops run.
+            ("nf4", [48, 256], 64), ("nf4-g32", [24, 256], 32), ("nf4-g8", [12, 512], 8), ("nf4-g24-f16scale", [120, 48], 24),
+            ("nf4-f16scale", [64, 128], 64), ("nf4-g7", [4, 14], 7), ("nf4-g2048", [5, 2048], 2048),
+            ("fp8-e4m3", [48, 96], 48 * 96), ("fp8-e5m2", [37, 13], 37 * 13),
+            ("fp8-e4m3-channel", [12, 101], 101), ("fp8-e5m2-channel", [12, 128], 128), ("fp8-e4m3-channel", [6, 7], 7),
+            ("mxfp4", [4, 64], 32), ("nvfp4", [4, 64], 16),
+        ]
+        for (spec, shape, unit) in cases {
+            let count = shape.reduce(1, *)
+            var datasets: [(String, [Float])] = (0..<8).map { ("boundary \($0)", Self.boundaryData(spec, count: count, unit: unit, seed: UInt64(40 + $0))) }
+            datasets += Kind.allCases.map { ("\($0)", Self.data($0, count: count, seed: 5)) }
+            for (name, values) in datasets {
+                let q = try Self.make(spec, values, shape: shape)
+                let reference = q.decode(Self.encode(q, values))
+                let fast = Self.fake(q, values)
+                var mismatches = 0
+                for i in values.indices where reference[i].bitPattern != fast[i].bitPattern {
+                    if mismatches < 3 { XCTFail("\(spec) \(name) [\(i)] w=\(values[i]) fast=\(fast[i]) reference=\(reference[i])") }
+                    mismatches += 1
+                }
+                XCTAssertEqual(mismatches, 0, "\(spec) \(name): fakeQuantize against decode(encode)")
+                // The fused sums against the reference ŵ summed by `ErrorSums.add` in the same chunks (and, where
+                // the kernel pads each unit's tail, the same units): the same Float lanes in the same order, so
+                // equal bit for bit. Any ŵ that differed would change them.
+                let perUnit = spec.hasPrefix("fp8") && spec.hasSuffix("channel")
+                XCTAssertEqual(Self.measured(q, values), Self.summed(q, values, reference, perUnit: perUnit), "\(spec) \(name): fused sums")
             }
         }
     }

@@ -57,43 +57,87 @@ struct FP8Quantizer: TensorEncoder {
     func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
         let constants = format.vectorConstants
         guard perChannel else {
-            Self.measure(input, count, scale: tensorScale, format: format, constants, into: &sums, scratch: scratch)
+            Self.measure(input, count, scale: tensorScale, constants, into: &sums, scratch: scratch)
             return
         }
+        guard count > 0 else { return }
+        // Each channel's absmax is found while the previous channel is measured, so that read (the first
+        // touch of the channel, from memory) overlaps the arithmetic instead of running alone.
+        var absMax = FloatFormatKernel.absMax(input, unitLength)
         var offset = 0
         while offset < count {
             let x = input + offset
-            let s = scale(absMax: FloatFormatKernel.absMax(x, unitLength))
-            Self.measure(x, unitLength, scale: s, format: format, constants, into: &sums, scratch: scratch)
+            let next = offset + 2 * unitLength <= count ? x + unitLength : nil
+            absMax = Self.measure(x, unitLength, scale: scale(absMax: absMax), constants, into: &sums, scratch: scratch, lookahead: next)
             offset += unitLength
         }
     }
 
-    /// Sums the error of `roundTrip` over `n` weights; the tail of fewer than 8 goes through `scratch`.
-    @inline(__always)
-    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, format: MiniFloatFormat,
-                        _ constants: MiniFloatFormat.VectorConstants, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+    /// Sums the error of `roundTrip` over `n` weights into `sums`, with the same dequantised values.
+    ///
+    /// The lane sums stay in registers: the inner loop runs up to the next flush of `sums` with no call in it
+    /// (a call to `flush` inside the loop makes the compiler keep the accumulators in memory). A tail of fewer
+    /// than 8 weights is padded with zeros, which quantise to 0 and add nothing, as `ErrorSums.add` pads.
+    /// With `lookahead`, also returns max |lookahead[i]| over the same n (else 0).
+    @discardableResult
+    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants,
+                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>? = nil) -> Float {
+        typealias Lanes = ErrorSums.Lanes
         guard s > 0 else {
             FloatFormatKernel.zero(scratch, n)
             sums.add(x, scratch, count: n)
-            return
+            return lookahead.map { FloatFormatKernel.absMax($0, n) } ?? 0
         }
         let raw = UnsafeRawPointer(x)
-        let vs = SIMD8<Float>(repeating: s)
+        let vs = Lanes(repeating: s)
+        let vectorEnd = n & ~7
         var acc = sums
+        var aheadMax = Lanes(repeating: 0)
         var i = 0
-        while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-            acc.add(v, MiniFloatFormat.roundVector(v / vs, constants) * vs)
-            i &+= 8
-            acc.pending &+= 8
+        while i < vectorEnd {
+            let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
+            let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
+            let start = i
+            var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxAbsError = acc.maxAbsError
+            if let ahead = lookahead.map(UnsafeRawPointer.init) {
+                while i < end {
+                    let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
+                    aheadMax = FloatFormatKernel.maximum(aheadMax, FloatFormatKernel.magnitude(ahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
+                    let q = MiniFloatFormat.roundVector(w / vs, k) * vs
+                    let e = q - w
+                    squaredError += e * e
+                    squaredDequantized += q * q
+                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                    i &+= 8
+                }
+            } else {
+                while i < end {
+                    let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
+                    let q = MiniFloatFormat.roundVector(w / vs, k) * vs
+                    let e = q - w
+                    squaredError += e * e
+                    squaredDequantized += q * q
+                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                    i &+= 8
+                }
+            }
+            acc.squaredError = squaredError
+            acc.squaredDequantized = squaredDequantized
+            acc.maxAbsError = maxAbsError
+            acc.pending &+= i &- start
             acc.flushIfFull()
         }
-        sums = acc
         if i < n {
-            roundTrip(x + i, n - i, scale: s, format: format, constants, into: scratch)
-            sums.add(x + i, scratch, count: n - i)
+            var w = Lanes(repeating: 0)
+            for j in 0..<(n &- i) { w[j] = x[i &+ j] }
+            acc.add(w, MiniFloatFormat.roundVector(w / vs, k) * vs)
+            acc.pending &+= n &- i
         }
+        sums = acc
+        guard let lookahead else { return 0 }
+        var result = aheadMax.horizontalMax
+        for j in vectorEnd..<n { result = Swift.max(result, abs(lookahead[j])) }
+        return result
     }
 
     /// `y = fp8_round(x / s) · s`; zeros when s is 0.

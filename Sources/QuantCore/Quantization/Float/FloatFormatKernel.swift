@@ -1,6 +1,8 @@
 /// Vectorised helpers shared by the float-format quantisers (same idioms as `IntegerKernel`: bit-mask abs,
-/// `replacing(with:where:)` for max).
+/// lane-wise min/max that compile to `minps`/`maxps`).
 enum FloatFormatKernel {
+    typealias Lanes = SIMD8<Float>
+
     /// max |x[i]| over `n` finite values (0 when n is 0).
     @inline(__always)
     static func absMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
@@ -8,13 +10,13 @@ enum FloatFormatKernel {
         var i = 0
         var best: Float = 0
         if n >= 16 {
-            var acc = SIMD16<Float>(repeating: 0)
+            var a = Lanes(repeating: 0), b = Lanes(repeating: 0)
             while i + 16 <= n {
-                let v = magnitude(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
-                acc = acc.replacing(with: v, where: v .> acc)
-                i += 16
+                a = maximum(a, magnitude(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
+                b = maximum(b, magnitude(raw.loadUnaligned(fromByteOffset: i &* 4 &+ 32, as: Lanes.self)))
+                i &+= 16
             }
-            best = acc.horizontalMax
+            best = maximum(a, b).horizontalMax
         }
         while i < n { best = Swift.max(best, abs(x[i])); i += 1 }
         return best
@@ -24,6 +26,30 @@ enum FloatFormatKernel {
     @inline(__always)
     static func magnitude(_ v: SIMD16<Float>) -> SIMD16<Float> {
         unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+    }
+
+    /// |v| by clearing the sign bits.
+    @_transparent
+    static func magnitude(_ v: Lanes) -> Lanes {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
+    }
+
+    /// `b[i] < a[i] ? b[i] : a[i]` in each lane. Written lane by lane on purpose: the loop is vectorised into
+    /// one compare-and-select that x86 lowers to `minps`, whereas `replacing(with:where:)` on a `SIMDMask`
+    /// keeps an integer test of the mask and an and/andnot/or blend (checked in the generated code).
+    @_transparent
+    static func minimum(_ a: Lanes, _ b: Lanes) -> Lanes {
+        var r = a
+        for i in 0..<8 { r[i] = a[i] > b[i] ? b[i] : a[i] }
+        return r
+    }
+
+    /// `b[i] > a[i] ? b[i] : a[i]` in each lane (`maxps`; see `minimum`).
+    @_transparent
+    static func maximum(_ a: Lanes, _ b: Lanes) -> Lanes {
+        var r = a
+        for i in 0..<8 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
     }
 
     /// Writes `n` zeros.

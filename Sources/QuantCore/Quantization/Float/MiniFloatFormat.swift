@@ -65,54 +65,43 @@ struct MiniFloatFormat: Sendable {
 
     /// Constants of `roundVector` for this format.
     struct VectorConstants {
-        let maxFinite: SIMD16<Float>
+        let maxFinite: SIMD8<Float>
         /// 2^(smallest normal exponent), whose bits are only an exponent field: below it the grid step stays that
-        /// of the subnormals. Exponent fields are compared as the floats they are (powers of two, or 0), because
-        /// integer vector compares are scalarised on the default x86-64 target.
-        let minExponent: SIMD16<Float>
+        /// of the subnormals. Compared as a float (integer vector compares are slow on the default x86-64 target).
+        let minExponent: SIMD8<Float>
         /// Adds 23 − mantissaBits to an exponent field.
-        let magicOffset: SIMD16<Int32>
+        let magicOffset: SIMD8<UInt32>
     }
 
     var vectorConstants: VectorConstants {
-        VectorConstants(maxFinite: SIMD16(repeating: maxFinite),
-                        minExponent: SIMD16(repeating: Float(bitPattern: UInt32(minNormalExponent + 127) << 23)),
-                        magicOffset: SIMD16(repeating: Int32(23 - mantissaBits) << 23))
+        VectorConstants(maxFinite: SIMD8(repeating: maxFinite),
+                        minExponent: SIMD8(repeating: Float(bitPattern: UInt32(minNormalExponent + 127) << 23)),
+                        magicOffset: SIMD8(repeating: UInt32(23 - mantissaBits) << 23))
     }
 
     /// Rounds 16 finite values (or ±inf) to nearest even on the grid, saturating, keeping each sign.
+    @inline(__always)
+    static func roundVector(_ v: SIMD16<Float>, _ k: VectorConstants) -> SIMD16<Float> {
+        SIMD16(lowHalf: roundVector(v.lowHalf, k), highHalf: roundVector(v.highHalf, k))
+    }
+
+    /// Rounds 8 finite values (or ±inf) to nearest even on the grid, saturating, keeping each sign.
     ///
     /// For |x| in binade [2^e, 2^(e+1)) the grid step is 2^(e−m) (e clamped below at the smallest normal
     /// exponent, which gives the subnormal step); adding and subtracting c = 2^(e−m+23) rounds to a multiple
     /// of that step, ties to even, because c's ulp is exactly the step. A carry into the next binade lands
-    /// on 2^(e+1), which is on the grid. Clamping to `maxFinite` first gives saturation.
-    @inline(__always)
-    static func roundVector(_ v: SIMD16<Float>, _ k: VectorConstants) -> SIMD16<Float> {
-        let bits = unsafeBitCast(v, to: SIMD16<Int32>.self)
-        let sign = bits & Int32(bitPattern: 0x8000_0000)
-        var a = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-        a = a.replacing(with: k.maxFinite, where: a .> k.maxFinite)
-        var exponent = unsafeBitCast(unsafeBitCast(a, to: SIMD16<Int32>.self) & 0x7F80_0000, to: SIMD16<Float>.self)
-        exponent = exponent.replacing(with: k.minExponent, where: exponent .< k.minExponent)
-        let magic = unsafeBitCast(unsafeBitCast(exponent, to: SIMD16<Int32>.self) &+ k.magicOffset, to: SIMD16<Float>.self)
-        let r = (a + magic) - magic
-        return unsafeBitCast(unsafeBitCast(r, to: SIMD16<Int32>.self) | sign, to: SIMD16<Float>.self)
-    }
-
-    /// `roundVector` on eight lanes (the same operations): with 16 lanes, the fused measuring loops run out of
-    /// SSE registers.
-    @inline(__always)
+    /// on 2^(e+1), which is on the grid. Clamping to `maxFinite` first gives saturation. The exponent floor is
+    /// taken on the magnitude itself (max(|x|, 2^emin) has the exponent field max(e, emin), as 2^emin is only
+    /// an exponent field), so both clamps are float `minps`/`maxps`; no integer compares.
+    @_transparent
     static func roundVector(_ v: SIMD8<Float>, _ k: VectorConstants) -> SIMD8<Float> {
-        let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
-        let sign = bits & Int32(bitPattern: 0x8000_0000)
-        var a = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-        let maxFinite = k.maxFinite.lowHalf, minExponent = k.minExponent.lowHalf
-        a = a.replacing(with: maxFinite, where: a .> maxFinite)
-        var exponent = unsafeBitCast(unsafeBitCast(a, to: SIMD8<Int32>.self) & 0x7F80_0000, to: SIMD8<Float>.self)
-        exponent = exponent.replacing(with: minExponent, where: exponent .< minExponent)
-        let magic = unsafeBitCast(unsafeBitCast(exponent, to: SIMD8<Int32>.self) &+ k.magicOffset.lowHalf, to: SIMD8<Float>.self)
+        typealias Bits = SIMD8<UInt32>
+        let bits = unsafeBitCast(v, to: Bits.self)
+        let a = FloatFormatKernel.minimum(unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD8<Float>.self), k.maxFinite)
+        let floor = FloatFormatKernel.maximum(a, k.minExponent)
+        let magic = unsafeBitCast((unsafeBitCast(floor, to: Bits.self) & 0x7F80_0000) &+ k.magicOffset, to: SIMD8<Float>.self)
         let r = (a + magic) - magic
-        return unsafeBitCast(unsafeBitCast(r, to: SIMD8<Int32>.self) | sign, to: SIMD8<Float>.self)
+        return unsafeBitCast(unsafeBitCast(r, to: Bits.self) | (bits & 0x8000_0000), to: SIMD8<Float>.self)
     }
 
     /// The scalar form of `roundVector` (same operations), for loop tails.

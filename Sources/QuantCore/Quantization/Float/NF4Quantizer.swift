@@ -54,92 +54,45 @@ struct NF4Quantizer: TensorEncoder {
 
     // MARK: - Fast path
 
-    /// A lookup that replaces the 15 comparisons: x is mapped to bucket `round(x·128) + 160` (exact, and
-    /// monotone in x); a bucket holds at most one threshold (they are ≥ 0.08 apart, buckets 1/128 wide), so
-    /// `code = base[bucket] + (x > threshold[bucket])`, with +inf where a bucket holds no threshold.
-    /// Buckets cover |x| ≤ 1.25; groups that reach beyond (only f16 scales that round far down) take the
-    /// scalar path.
-    struct BucketTable: Sendable {
-        static let resolution: Float = 128
-        static let center = 160
-        static let reach: Float = 1.25
-        /// 1.5·2²³ + center: adding it to x·128 leaves round(x·128) + center in the low mantissa bits.
-        static let magic = Float(12_582_912 + center)
-        static let magicBits = Int32(bitPattern: Float(12_582_912).bitPattern)
-        let thresholds: [Float]
-        /// Level of `base` then of `base + 1`, two per bucket.
-        let levelPairs: [Float]
+    /// Bucket and level tables for codes without 15 comparisons (see `NF4Tables`).
+    static let tables = NF4Tables(thresholds: thresholds, levels: levels)
 
-        @inline(__always)
-        static func bucket(_ x: Float) -> Int {
-            Int(Int32(bitPattern: (x * resolution + magic).bitPattern) &- magicBits)
-        }
-
-        init() {
-            let count = 2 * Self.center + 1
-            var thresholds = [Float](repeating: .infinity, count: count)
-            var levelPairs = [Float](repeating: 0, count: 2 * count)
-            let keys = NF4Quantizer.thresholds.map(Self.bucket)
-            for b in 0..<count {
-                let base = keys.filter { $0 < b }.count
-                let inside = NF4Quantizer.thresholds.indices.filter { keys[$0] == b }
-                precondition(inside.count <= 1, "two NF4 thresholds share a bucket")
-                if let k = inside.first { thresholds[b] = NF4Quantizer.thresholds[k] }
-                levelPairs[2 * b] = NF4Quantizer.levels[base]
-                levelPairs[2 * b + 1] = NF4Quantizer.levels[Swift.min(base + 1, 15)]
+    func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>) {
+        Self.tables.buckets.withUnsafeBufferPointer { buckets in
+            var offset = 0
+            while offset < count {
+                quantizeGroup(input + offset, into: output + offset, buckets.baseAddress!)
+                offset += group
             }
-            self.thresholds = thresholds
-            self.levelPairs = levelPairs
         }
     }
 
-    static let buckets = BucketTable()
-
-    func fakeQuantize(_ input: UnsafePointer<Float>, count: Int, start: Int, into output: UnsafeMutablePointer<Float>) {
-        Self.buckets.thresholds.withUnsafeBufferPointer { t in
-            Self.buckets.levelPairs.withUnsafeBufferPointer { l in
-                var offset = 0
-                while offset < count {
-                    quantizeGroup(input + offset, into: output + offset, t.baseAddress!, l.baseAddress!)
-                    offset += group
-                }
-            }
+    /// Adds the error of `fakeQuantize` to `sums`: fused (no stored ŵ) when the group is a multiple of 8.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        guard group % 8 == 0 else {
+            fakeQuantize(input, count: count, start: start, into: scratch)
+            sums.add(input, scratch, count: count)
+            return
         }
+        measureGroups(input, count: count, into: &sums, scratch: scratch)
     }
 
     @inline(__always)
-    private func quantizeGroup(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                               _ thresholds: UnsafePointer<Float>, _ levelPairs: UnsafePointer<Float>) {
-        let rawMax = FloatFormatKernel.absMax(x, group)
-        let absMax = storedScale(rawMax)
+    private func quantizeGroup(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ buckets: UnsafePointer<UInt64>) {
+        let absMax = storedScale(FloatFormatKernel.absMax(x, group))
         let inverse = 1 / absMax
-        guard absMax > 0, inverse.isFinite, rawMax * inverse <= BucketTable.reach else {
+        guard absMax > 0, inverse.isFinite else {
             for i in 0..<group { y[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
             return
         }
-        // Scalar on purpose: without gathers (baseline x86-64 has none) the lookups are scalar anyway, and
-        // moving lanes out of SIMD registers through memory costs more than the scalar arithmetic.
-        var i = 0
-        while i + 4 <= group {
-            let v0 = x[i] * inverse, v1 = x[i + 1] * inverse, v2 = x[i + 2] * inverse, v3 = x[i + 3] * inverse
-            let b0 = BucketTable.bucket(v0), b1 = BucketTable.bucket(v1), b2 = BucketTable.bucket(v2), b3 = BucketTable.bucket(v3)
-            y[i] = levelPairs[2 &* b0 &+ (v0 > thresholds[b0] ? 1 : 0)] * absMax
-            y[i + 1] = levelPairs[2 &* b1 &+ (v1 > thresholds[b1] ? 1 : 0)] * absMax
-            y[i + 2] = levelPairs[2 &* b2 &+ (v2 > thresholds[b2] ? 1 : 0)] * absMax
-            y[i + 3] = levelPairs[2 &* b3 &+ (v3 > thresholds[b3] ? 1 : 0)] * absMax
-            i += 4
-        }
-        while i < group {
-            let v = x[i] * inverse
-            let b = BucketTable.bucket(v)
-            y[i] = levelPairs[2 &* b &+ (v > thresholds[b] ? 1 : 0)] * absMax
-            i += 1
+        Self.tables.levels.withUnsafeBufferPointer { levels in
+            for i in 0..<group { y[i] = levels[NF4Tables.index(x[i] * inverse, buckets)] * absMax }
         }
     }
 
     /// One weight with the same arithmetic as the vector loop.
     @inline(__always)
-    private func quantizeScalar(_ w: Float, absMax: Float, inverse: Float) -> Float {
+    func quantizeScalar(_ w: Float, absMax: Float, inverse: Float) -> Float {
         guard absMax > 0 else { return 0 }
         return Self.levels[Self.code(inverse.isFinite ? w * inverse : w / absMax)] * absMax
     }
