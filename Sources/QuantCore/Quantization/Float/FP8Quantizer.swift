@@ -98,16 +98,17 @@ struct FP8Quantizer: TensorEncoder {
             let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
             let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
             let start = i
-            var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxAbsError = acc.maxAbsError
+            var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
             if let ahead = lookahead.map(UnsafeRawPointer.init) {
                 while i < end {
                     let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
                     aheadMax = FloatFormatKernel.maximum(aheadMax, FloatFormatKernel.magnitude(ahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
                     let q = MiniFloatFormat.roundVector(w / vs, k) * vs
                     let e = q - w
-                    squaredError += e * e
+                    let e2 = e * e
+                    squaredError += e2
                     squaredDequantized += q * q
-                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
                     i &+= 8
                 }
             } else {
@@ -115,15 +116,16 @@ struct FP8Quantizer: TensorEncoder {
                     let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
                     let q = MiniFloatFormat.roundVector(w / vs, k) * vs
                     let e = q - w
-                    squaredError += e * e
+                    let e2 = e * e
+                    squaredError += e2
                     squaredDequantized += q * q
-                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
                     i &+= 8
                 }
             }
             acc.squaredError = squaredError
             acc.squaredDequantized = squaredDequantized
-            acc.maxAbsError = maxAbsError
+            acc.maxSquaredError = maxSquaredError
             acc.pending &+= i &- start
             acc.flushIfFull()
         }

@@ -124,7 +124,7 @@ extension NF4Quantizer {
                                 let end = Swift.min(group, i &+ Swift.max(8, room))
                                 let start = i
                                 var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
-                                var maxAbsError = acc.maxAbsError
+                                var maxSquaredError = acc.maxSquaredError
                                 // One loop body, with or without the look-ahead load.
                                 @_transparent func step(_ w: Lanes) {
                                     let lanePairs = unsafeBitCast(w * vInverse, to: SIMD4<UInt64>.self)
@@ -134,9 +134,10 @@ extension NF4Quantizer {
                                                                       highHalf: NF4Tables.levels(lanePairs[3], buckets, levelPairs)))
                                     let q = level * vScale
                                     let e = q - w
-                                    squaredError += e * e
+                                    let e2 = e * e
+                                    squaredError += e2
                                     squaredDequantized += q * q
-                                    maxAbsError = FloatFormatKernel.maximum(maxAbsError, FloatFormatKernel.magnitude(e))
+                                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
                                 }
                                 if let later {
                                     while i < end {
@@ -152,7 +153,7 @@ extension NF4Quantizer {
                                 }
                                 acc.squaredError = squaredError
                                 acc.squaredDequantized = squaredDequantized
-                                acc.maxAbsError = maxAbsError
+                                acc.maxSquaredError = maxSquaredError
                                 acc.pending &+= i &- start
                                 acc.flushIfFull()
                             }
