@@ -33,6 +33,10 @@ struct FP8Quantizer: TensorEncoder {
 
     var storedBytes: Int { elementCount + scaleCount * 4 }
 
+    /// Per channel, eight channels to a chunk: each channel's absmax is found while the previous one is measured,
+    /// so only the first channel of a chunk is read on its own.
+    var minimumUnitsPerChunk: Int { perChannel && unitLength >= 1024 ? 8 : 1 }
+
     /// The scale for a run of weights whose largest magnitude is `absMax`.
     @inline(__always) func scale(absMax: Float) -> Float { absMax / format.maxFinite }
 
