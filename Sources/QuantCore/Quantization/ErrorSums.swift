@@ -40,6 +40,17 @@ struct ErrorSums {
         add(w.highHalf, q.highHalf)
     }
 
+    /// Takes back lanes that a kernel copied out to keep in registers (a loop with no call in it), after it
+    /// added `count` more weights to them; flushes if due.
+    @inline(__always)
+    mutating func update(squaredError: Lanes, squaredDequantized: Lanes, maxSquaredError: Lanes, adding count: Int) {
+        self.squaredError = squaredError
+        self.squaredDequantized = squaredDequantized
+        self.maxSquaredError = maxSquaredError
+        pending &+= count
+        flushIfFull()
+    }
+
     /// Moves the lane sums into the Double totals once `pending` reaches the flush interval.
     @inline(__always)
     mutating func flushIfFull() {

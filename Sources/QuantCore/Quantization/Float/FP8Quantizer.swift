@@ -103,35 +103,16 @@ struct FP8Quantizer: TensorEncoder {
             let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
             let start = i
             var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
-            if let ahead = lookahead.map(UnsafeRawPointer.init) {
-                while i < end {
-                    let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
-                    aheadMax = FloatFormatKernel.maximum(aheadMax, FloatFormatKernel.magnitude(ahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
-                    let q = MiniFloatFormat.roundVector(w / vs, k) * vs
-                    let e = q - w
-                    let e2 = e * e
-                    squaredError += e2
-                    squaredDequantized += q * q
-                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
-                    i &+= 8
-                }
-            } else {
-                while i < end {
-                    let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)
-                    let q = MiniFloatFormat.roundVector(w / vs, k) * vs
-                    let e = q - w
-                    let e2 = e * e
-                    squaredError += e2
-                    squaredDequantized += q * q
-                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
-                    i &+= 8
-                }
+            @_transparent func step(_ w: Lanes) {
+                let q = MiniFloatFormat.roundVector(w / vs, k) * vs
+                let e = q - w
+                let e2 = e * e
+                squaredError += e2
+                squaredDequantized += q * q
+                maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
             }
-            acc.squaredError = squaredError
-            acc.squaredDequantized = squaredDequantized
-            acc.maxSquaredError = maxSquaredError
-            acc.pending &+= i &- start
-            acc.flushIfFull()
+            FloatFormatKernel.visit(raw, from: &i, to: end, lookahead: lookahead.map(UnsafeRawPointer.init), aheadMax: &aheadMax, step)
+            acc.update(squaredError: squaredError, squaredDequantized: squaredDequantized, maxSquaredError: maxSquaredError, adding: i &- start)
         }
         if i < n {
             var w = Lanes(repeating: 0)

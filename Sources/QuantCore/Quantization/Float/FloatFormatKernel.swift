@@ -52,6 +52,26 @@ enum FloatFormatKernel {
         return r
     }
 
+    /// Runs `step` on the vectors of `x` at float offsets `i` up to `end` (multiples of 8), leaving `i` at `end`;
+    /// with `lookahead`, also folds max |lookahead| at the same offsets into `aheadMax`, so a later run's scale
+    /// is found while this one is measured.
+    @_transparent
+    static func visit(_ x: UnsafeRawPointer, from i: inout Int, to end: Int, lookahead: UnsafeRawPointer?, aheadMax: inout Lanes,
+                      _ step: (Lanes) -> Void) {
+        if let lookahead {
+            while i < end {
+                aheadMax = maximum(aheadMax, magnitude(lookahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
+                step(x.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
+                i &+= 8
+            }
+        } else {
+            while i < end {
+                step(x.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
+                i &+= 8
+            }
+        }
+    }
+
     /// Writes `n` zeros.
     @inline(__always)
     static func zero(_ y: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -125,7 +125,6 @@ extension NF4Quantizer {
                                 let start = i
                                 var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
                                 var maxSquaredError = acc.maxSquaredError
-                                // One loop body, with or without the look-ahead load.
                                 @_transparent func step(_ w: Lanes) {
                                     let lanePairs = unsafeBitCast(w * vInverse, to: SIMD4<UInt64>.self)
                                     let level = Lanes(lowHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[0], buckets, levelPairs),
@@ -139,23 +138,9 @@ extension NF4Quantizer {
                                     squaredDequantized += q * q
                                     maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
                                 }
-                                if let later {
-                                    while i < end {
-                                        laterMax = FloatFormatKernel.maximum(laterMax, FloatFormatKernel.magnitude(later.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
-                                        step(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
-                                        i &+= 8
-                                    }
-                                } else {
-                                    while i < end {
-                                        step(raw.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
-                                        i &+= 8
-                                    }
-                                }
-                                acc.squaredError = squaredError
-                                acc.squaredDequantized = squaredDequantized
-                                acc.maxSquaredError = maxSquaredError
-                                acc.pending &+= i &- start
-                                acc.flushIfFull()
+                                FloatFormatKernel.visit(raw, from: &i, to: end, lookahead: later, aheadMax: &laterMax, step)
+                                acc.update(squaredError: squaredError, squaredDequantized: squaredDequantized, maxSquaredError: maxSquaredError,
+                                           adding: i &- start)
                             }
                         } else {
                             for i in 0..<group { scratch[i] = quantizeScalar(x[i], absMax: absMax, inverse: inverse) }
