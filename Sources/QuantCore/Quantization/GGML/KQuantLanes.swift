@@ -111,6 +111,33 @@ enum KQuantLanes {
     @inline(__always)
     static func clamp(_ l: V, _ lo: V, _ hi: V) -> V { vmin(vmax(l, lo), hi) }
 
+    /// The 16 sub-blocks of 16 at `x` as lanes: `X[16g + i]` lane j is `x[16(8g + j) + i]` (g = 0, 1), by 4×4
+    /// transposes of vector loads (`unpcklps`/`movlhps` and kin), not one lane insert per value.
+    @inline(__always)
+    static func transpose16(_ x: UnsafePointer<Float>, into X: UnsafeMutablePointer<V>) {
+        typealias F4 = SIMD4<Float>
+        let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(X)
+        for g in 0..<2 {
+            for r in 0..<2 {
+                for c in 0..<4 {
+                    // Rows: sub-blocks 8g + 4r + k (k = 0…3), elements 4c…4c+3.
+                    let base = 4 * (16 * (8 * g + 4 * r) + 4 * c)
+                    let a = src.loadUnaligned(fromByteOffset: base, as: F4.self)
+                    let b = src.loadUnaligned(fromByteOffset: base + 64, as: F4.self)
+                    let e = src.loadUnaligned(fromByteOffset: base + 128, as: F4.self)
+                    let f = src.loadUnaligned(fromByteOffset: base + 192, as: F4.self)
+                    let t0 = F4(a[0], b[0], a[1], b[1]), t1 = F4(a[2], b[2], a[3], b[3])
+                    let t2 = F4(e[0], f[0], e[1], f[1]), t3 = F4(e[2], f[2], e[3], f[3])
+                    let out = 32 * (16 * g + 4 * c) + 16 * r
+                    dst.storeBytes(of: F4(t0[0], t0[1], t2[0], t2[1]), toByteOffset: out, as: F4.self)
+                    dst.storeBytes(of: F4(t0[2], t0[3], t2[2], t2[3]), toByteOffset: out + 32, as: F4.self)
+                    dst.storeBytes(of: F4(t1[0], t1[1], t3[0], t3[1]), toByteOffset: out + 64, as: F4.self)
+                    dst.storeBytes(of: F4(t1[2], t1[3], t3[2], t3[3]), toByteOffset: out + 96, as: F4.self)
+                }
+            }
+        }
+    }
+
     /// `make_qkx2_quants` in every lane. `Lbest` receives the levels (as floats); returns (scale, the_min) per lane.
     ///
     /// Skips the [0, nmax] clamp of a candidate when it cannot bind: levels stay ≤ nmax while the candidate's numerator
@@ -316,75 +343,200 @@ extension KQuantLanes {
         unsafeBitCast((unsafeBitCast(t, to: U.self) & m) | (unsafeBitCast(e, to: U.self) & ~m), to: V.self)
     }
 
-    /// `make_q3_quants` with `do_rmse = true` for two groups of 8 sub-blocks (`X[0..<n]` and `X[n..<2n]`), run side by side
-    /// so that the two dependency chains of the refinement overlap. Writes levels 0…2·nmax−1 as floats into `L`
-    /// (0 for an all-zero sub-block) and returns the scales of both groups. `scratch` holds 4·n vectors.
-    ///
-    /// Exact for every input: the rounding is `nearestExact`, and a lane whose refinement has settled repeats it
-    /// unchanged while another lane still changes (ggml stops early there, with the same result).
-    @inline(__always)
-    static func makeQ3(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> (V, V) {
-        let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1), zero = V.zero
-        // The weights x² and x³, which ggml recomputes identically at every step.
-        let W = scratch, WX = scratch + 2 * n
-        // Per group: the x of the largest |x| (first on ties), then the first guess and its sums.
-        @inline(__always) func start(_ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>,
-                                     _ WX: UnsafeMutablePointer<V>) -> (sumlx: V, suml2: V, allZero: U) {
-            var amax = V.zero, mx = V.zero
-            for i in 0..<n {
-                let ax = abs(X[i])
-                mx = select(ax, greaterThan: amax, X[i], mx)
-                amax = vmax(amax, ax)
-            }
-            let iscale = -nmax / mx
-            var sumlx = V.zero, suml2 = V.zero
-            for i in 0..<n {
-                let x = X[i]
-                let l = clamp(nearestExact(iscale * x), lo, hi)
-                L[i] = l
-                let w = x * x
-                W[i] = w
-                WX[i] = w * x
-                sumlx += w * x * l
-                suml2 += w * l * l
-            }
-            return (sumlx, suml2, mask(V(repeating: 1e-15), greaterThan: amax))
-        }
-        let X1 = X + n, L1 = L + n, W1 = W + n, WX1 = WX + n
-        var (sumlx0, suml20, allZero0) = start(X, L, W, WX)
-        var (sumlx1, suml21, allZero1) = start(X1, L1, W1, WX1)
-        for _ in 0..<5 {
-            var changed0 = U.zero, changed1 = U.zero
-            for i in 0..<n {
-                q3Refine(X[i], W[i], WX[i], &L[i], &sumlx0, &suml20, &changed0, lo: lo, hi: hi)
-                q3Refine(X1[i], W1[i], WX1[i], &L1[i], &sumlx1, &suml21, &changed1, lo: lo, hi: hi)
-            }
-            // All-zero lanes run on meaningless values; only the others decide whether to go on.
-            if !anySet((changed0 & ~allZero0) | (changed1 & ~allZero1)) { break }
-        }
-        let shift = V(repeating: nmax)
-        for i in 0..<n {
-            L[i] = blend(allZero0, zero, L[i] + shift)
-            L1[i] = blend(allZero1, zero, L1[i] + shift)
-        }
-        return (blend(allZero0, zero, sumlx0 / suml20), blend(allZero1, zero, sumlx1 / suml21))
+    /// Bit i of every lane (for gathering per-lane flags into bitmasks).
+    @_transparent
+    static func bit(_ i: Int) -> U { U(repeating: 1 &<< UInt32(i)) }
+
+    /// The OR of all lanes.
+    @_transparent
+    static func orLanes(_ m: U) -> UInt32 {
+        let h = m.lowHalf | m.highHalf
+        return (h[0] | h[1]) | (h[2] | h[3])
     }
 
-    /// One step of `make_q3_quants`' refinement for element `x` with level `L`: ggml's inner loop body, taken in the
-    /// lanes where its conditions hold (`@_transparent`: with `@inline(__always)` it stayed a call, and its state went through memory).
+    /// Lane j's bit j where `m` is set (a per-lane flag vector as a bitmask).
     @_transparent
-    static func q3Refine(_ x: V, _ w: V, _ wx: V, _ L: inout V, _ sumlx: inout V, _ suml2: inout V, _ changed: inout U, lo: V, hi: V) {
-        let li = L
-        let slx = sumlx - wx * li
-        let sl2 = suml2 - w * li * li
-        let newL = clamp(nearestExact(x * sl2 / slx), lo, hi)
-        let slxNew = slx + wx * newL
-        let sl2New = sl2 + w * newL * newL
-        let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: li) & mask(sl2New, greaterThan: .zero)
-            & mask(slxNew * slxNew * suml2, greaterThan: sumlx * sumlx * sl2New)
-        L = blend(take, newL, li)
-        sumlx = blend(take, slxNew, sumlx)
-        suml2 = blend(take, sl2New, suml2)
-        changed |= take
+    static func laneBits(_ m: U) -> UInt32 { orLanes(m & U(1, 2, 4, 8, 16, 32, 64, 128)) }
+
+    /// `make_q3_quants` with `do_rmse = true` and nmax 4 for the 16 sub-blocks of 16 of a super-block at `x`, given also
+    /// transposed in `X` (group g, sub-blocks 8g…8g+7, in `X[16g..<16g+16]`). Writes levels −4…3 as floats, transposed like
+    /// `X`, into `L`, the scales into `scales`, and returns bit j set for each all-zero sub-block j (ggml's levels are 0 there,
+    /// and its scale 0). `scratch` holds 78 vectors.
+    ///
+    /// ggml refines a sub-block element by element over up to five passes, and most sub-blocks change nothing in the
+    /// first pass. A pass without a change evaluates every element against the same sums, so the first pass of all 16
+    /// sub-blocks runs in lanes here without the serial chain (`q3FirstPass`). Only sub-blocks where some element changes go
+    /// on (`q3Continue`), one at a time with their 16 elements in lanes: each step evaluates all remaining elements of the
+    /// pass against the current sums and takes the first that changes, which is the element ggml changes next.
+    ///
+    /// Exact for every input: the rounding is `nearestExact`, and every float operation is ggml's, in ggml's order.
+    @inline(__always)
+    static func makeQ3Block(
+        x: UnsafePointer<Float>, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>,
+        scales: UnsafeMutablePointer<Float>
+    ) -> UInt32 {
+        let W = scratch, WX = scratch + 32
+        // Per sub-block: sumlx, suml2, iscale and the first pass's changes (bit i: element i), 16 of each.
+        let perLane = UnsafeMutableRawPointer(scratch + 64)
+        let sumlx = perLane.assumingMemoryBound(to: Float.self), suml2 = sumlx + 16, iscale = sumlx + 32
+        let takes = (perLane + 192).assumingMemoryBound(to: UInt32.self)
+        var allZeroBits: UInt32 = 0, anyTakes: UInt32 = 0
+        for g in 0..<2 {
+            let s = q3Start(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g)
+            let t = q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, sumlx: s.sumlx, suml2: s.suml2) & ~s.allZero
+            (perLane + 32 * g).storeBytes(of: s.sumlx, as: V.self)
+            (perLane + 64 + 32 * g).storeBytes(of: s.suml2, as: V.self)
+            (perLane + 128 + 32 * g).storeBytes(of: s.iscale, as: V.self)
+            (perLane + 192 + 32 * g).storeBytes(of: t, as: U.self)
+            allZeroBits |= laneBits(s.allZero) &<< UInt32(8 * g)
+            anyTakes |= orLanes(t)
+        }
+        if anyTakes != 0 {
+            let rawL = UnsafeMutableRawPointer(L)
+            for j in 0..<16 where takes[j] != 0 {
+                let (la, lb) = q3Continue(x + 16 * j, iscale: iscale[j], first: takes[j], sumlx: &sumlx[j], suml2: &suml2[j],
+                                          buffer: scratch + 72)
+                let base = 32 * 16 * (j / 8) + 4 * (j % 8)
+                for i in 0..<8 {
+                    rawL.storeBytes(of: la[i], toByteOffset: base + 32 * i, as: Float.self)
+                    rawL.storeBytes(of: lb[i], toByteOffset: base + 32 * (8 + i), as: Float.self)
+                }
+            }
+        }
+        for j in 0..<16 {
+            scales[j] = allZeroBits & (1 &<< UInt32(j)) != 0 ? 0 : suml2[j] > 0 ? sumlx[j] / suml2[j] : 0
+        }
+        return allZeroBits
+    }
+
+    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels into `L`, the weights x² and x³ into `W` and
+    /// `WX`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
+    @_transparent
+    static func q3Start(
+        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>, _ WX: UnsafeMutablePointer<V>
+    ) -> (sumlx: V, suml2: V, iscale: V, allZero: U) {
+        let lo = V(repeating: -4), hi = V(repeating: 3)
+        // The x of the largest |x| (first on ties).
+        var amax = V.zero, mx = V.zero
+        for i in 0..<16 {
+            let ax = abs(X[i])
+            mx = select(ax, greaterThan: amax, X[i], mx)
+            amax = vmax(amax, ax)
+        }
+        let iscale = -4 / mx
+        var sumlx = V.zero, suml2 = V.zero
+        for i in 0..<16 {
+            let x = X[i]
+            let l = clamp(nearestExact(iscale * x), lo, hi)
+            L[i] = l
+            let w = x * x
+            W[i] = w
+            WX[i] = w * x
+            sumlx += w * x * l
+            suml2 += w * l * l
+        }
+        return (sumlx, suml2, iscale, mask(V(repeating: 1e-15), greaterThan: amax))
+    }
+
+    /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
+    /// bit i of each lane.
+    @_transparent
+    static func q3FirstPass(
+        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>, sumlx: V, suml2: V
+    ) -> U {
+        let sxx = sumlx * sumlx
+        var bits = U.zero
+        for i in 0..<16 {
+            var newL = V.zero, slxNew = V.zero, sl2New = V.zero
+            let take = q3Check(X[i], W[i], WX[i], L[i], sumlx: sumlx, suml2: suml2, sxx: sxx,
+                               newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
+            bits |= take & bit(i)
+        }
+        return bits
+    }
+
+    /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where
+    /// ggml changes the level (to `newL`, with new sums `slxNew` and `sl2New`). `sxx` is sumlx·sumlx.
+    @_transparent
+    static func q3Check(
+        _ x: V, _ w: V, _ wx: V, _ l: V, sumlx: V, suml2: V, sxx: V, newL: inout V, slxNew: inout V, sl2New: inout V
+    ) -> U {
+        let slx = sumlx - wx * l
+        let sl2 = suml2 - w * l * l
+        newL = clamp(nearestExact(x * sl2 / slx), V(repeating: -4), V(repeating: 3))
+        slxNew = slx + wx * newL
+        sl2New = sl2 + w * newL * newL
+        return mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
+            & mask(slxNew * slxNew * suml2, greaterThan: sxx * sl2New)
+    }
+
+    /// The rest of `make_q3_quants`' refinement for the sub-block at `x`, whose first pass changes the elements in `first`
+    /// (against the initial sums, so the lowest is the first change): the 16 elements in the lanes of two vectors, the
+    /// sums as scalars. Returns the final levels and updates the sums. `buffer` holds 6 vectors.
+    @inline(never)
+    static func q3Continue(
+        _ x: UnsafePointer<Float>, iscale: Float, first: UInt32, sumlx: inout Float, suml2: inout Float,
+        buffer: UnsafeMutablePointer<V>
+    ) -> (V, V) {
+        let lo = V(repeating: -4), hi = V(repeating: 3)
+        let raw = UnsafeRawPointer(x)
+        let xa = raw.loadUnaligned(as: V.self), xb = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
+        let wa = xa * xa, wb = xb * xb
+        let wxa = wa * xa, wxb = wb * xb
+        var la = clamp(nearestExact(V(repeating: iscale) * xa), lo, hi)
+        var lb = clamp(nearestExact(V(repeating: iscale) * xb), lo, hi)
+        let iotaA = V(0, 1, 2, 3, 4, 5, 6, 7), iotaB = V(8, 9, 10, 11, 12, 13, 14, 15)
+        var sx = sumlx, s2 = suml2
+        @_transparent func setLevel(_ t: Int, _ level: Float) {
+            let tv = V(repeating: Float(t)), lv = V(repeating: level)
+            la = select(iotaA, equalTo: tv, lv, la)
+            lb = select(iotaB, equalTo: tv, lv, lb)
+        }
+        // The first change, from the initial sums, in scalar code (ggml's operations on element t).
+        do {
+            let t = first.trailingZeroBitCount
+            let xt = x[t]
+            let lt = Float(Swift.max(-4, Swift.min(3, GGMLBlockCodec.nearestInt(iscale * xt))))
+            let w = xt * xt
+            let slx = sx - w * xt * lt
+            let sl2 = s2 - w * lt * lt
+            let nl = Float(Swift.max(-4, Swift.min(3, GGMLBlockCodec.nearestInt(xt * sl2 / slx))))
+            sx = slx + w * xt * nl
+            s2 = sl2 + w * nl * nl
+            setLevel(t, nl)
+        }
+        // One evaluation of all 16 elements against the current sums serves twice: its changes at or after `start` continue
+        // the pass, and when there are none, the pass ends without changing the sums, so the next pass (which starts
+        // over at element 0 with the same sums and levels) changes exactly its lowest change, if any.
+        var start = first.trailingZeroBitCount + 1, pass = 0
+        let out = UnsafeMutableRawPointer(buffer)
+        while true {
+            let sxv = V(repeating: sx), s2v = V(repeating: s2), sxx = V(repeating: sx * sx)
+            var na = V.zero, nb = V.zero, xna = V.zero, xnb = V.zero, qna = V.zero, qnb = V.zero
+            let ta = q3Check(xa, wa, wxa, la, sumlx: sxv, suml2: s2v, sxx: sxx, newL: &na, slxNew: &xna, sl2New: &qna)
+            let tb = q3Check(xb, wb, wxb, lb, sumlx: sxv, suml2: s2v, sxx: sxx, newL: &nb, slxNew: &xnb, sl2New: &qnb)
+            let m = laneBits(ta) | laneBits(tb) &<< 8
+            var later = m & (0xffff &<< UInt32(start))
+            if later == 0 {
+                // The pass is over; `start` > 0 means it changed something, so ggml runs another (at most five in all).
+                if m == 0 || start == 0 || pass == 4 { break }
+                pass += 1
+                later = m
+            }
+            out.storeBytes(of: na, as: V.self)
+            out.storeBytes(of: nb, toByteOffset: 32, as: V.self)
+            out.storeBytes(of: xna, toByteOffset: 64, as: V.self)
+            out.storeBytes(of: xnb, toByteOffset: 96, as: V.self)
+            out.storeBytes(of: qna, toByteOffset: 128, as: V.self)
+            out.storeBytes(of: qnb, toByteOffset: 160, as: V.self)
+            let t = later.trailingZeroBitCount
+            sx = out.load(fromByteOffset: 64 + 4 * t, as: Float.self)
+            s2 = out.load(fromByteOffset: 128 + 4 * t, as: Float.self)
+            setLevel(t, out.load(fromByteOffset: 4 * t, as: Float.self))
+            start = t + 1
+        }
+        sumlx = sx
+        suml2 = s2
+        return (la, lb)
     }
 }
