@@ -53,4 +53,43 @@ final class GGMLAdversarialTests: XCTestCase {
             check(.q6_K) { Q6KCodec.encode(src, blocks: b256, into: $0, scalarOnly: true) }
         }
     }
+
+    /// Q3_K's refinement (ggml's `make_q3_quants`) changes levels only in sub-blocks whose value of largest magnitude is
+    /// negative; the fast path runs its first pass in lanes and continues the few changing sub-blocks one by one. These
+    /// blocks make many such sub-blocks, several changes per pass and several passes, ties and zeros among them.
+    func testQ3KRefinementMatchesScalar() {
+        var g = GGMLCodecPropertyTests.SplitMix(state: 4242)
+        let blocks = 2048
+        var x = [Float](repeating: 0, count: 256 * blocks)
+        for b in 0..<blocks {
+            for j in 0..<16 {
+                let kind = Int(g.next() % 8)
+                let scale = Float(pow(10, -4 + 6 * g.unit()))
+                for i in 0..<16 {
+                    let z = Float(g.normal())
+                    var v: Float
+                    switch kind {
+                    case 0: v = scale * z
+                    case 1: v = scale * (i == Int(g.next() % 16) ? -4 : z)                      // a negative outlier
+                    case 2: v = scale * Float(g.unit() * 1.8 - 1)                              // uniform, leaning negative
+                    case 3: v = scale * (Float(Int(g.next() % 8) - 4) + 0.05 * z)               // near the levels
+                    case 4: v = scale * Float(Int(g.next() % 9) - 5) * 0.5                      // half-level ties
+                    case 5: v = i % 4 == 0 ? 0 : -scale * abs(z)                                // all ≤ 0, zeros
+                    case 6: v = scale * (z - 1.5)                                               // shifted negative
+                    default: v = i == 0 ? -scale : scale * Float(Int(g.next() % 3) - 1) * 0.75  // few distinct values
+                    }
+                    x[256 * b + 16 * j + i] = v
+                }
+            }
+        }
+        let n = x.count, bytes = n / 256 * Q3KCodec.blockBytes
+        var fast = [UInt8](repeating: 0x5A, count: bytes), slow = fast
+        x.withUnsafeBufferPointer { p in
+            fast.withUnsafeMutableBytes { Q3KCodec.encode(p.baseAddress!, blocks: blocks, into: $0.baseAddress!) }
+            slow.withUnsafeMutableBytes { Q3KCodec.encode(p.baseAddress!, blocks: blocks, into: $0.baseAddress!, scalarOnly: true) }
+        }
+        let bb = Q3KCodec.blockBytes
+        let bad = (0..<blocks).filter { fast[($0 * bb)..<(($0 + 1) * bb)] != slow[($0 * bb)..<(($0 + 1) * bb)] }
+        XCTAssertTrue(bad.isEmpty, "Q3_K: \(bad.count) blocks differ, first \(bad.prefix(8))")
+    }
 }

@@ -7,8 +7,8 @@ enum Q3KCodec {
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 4 + 80) { lanes in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { floats in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3 + 122 + 32) { lanes in
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
                     if scalarOnly {
@@ -35,7 +35,8 @@ enum Q3KCodec {
         typealias U = KQuantLanes.U
         let X = lanes, Lv = X + 32, Lu = Lv + 32
         KQuantLanes.transpose16(x, into: X)
-        let allZero = KQuantLanes.makeQ3Block(x: x, X: X, L: Lv, scratch: Lu + 32, scales: scales)
+        let refinedL = Lu + 32 + 122
+        let (allZero, refined) = KQuantLanes.makeQ3Block(x: x, X: X, L: Lv, refinedL: refinedL, scratch: Lu + 32, scales: scales)
         var maxScale: Float = 0
         var amax: Float = 0
         for j in 0..<16 {
@@ -46,7 +47,7 @@ enum Q3KCodec {
             }
         }
         // The 6-bit scales, packed as ggml packs them, and each sub-block's scale − 32 as ggml reads it back.
-        let ls = UnsafeMutableRawPointer(Lu + 32 + 78).assumingMemoryBound(to: Float.self)
+        let ls = scales + 16
         var low: UInt64 = 0, high: UInt32 = 0
         let d: Float
         if maxScale != 0 {
@@ -74,7 +75,11 @@ enum Q3KCodec {
                 let zero = allZero & (1 &<< UInt32(j)) != 0
                 for h in 0..<2 {
                     var v = V.zero
-                    for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
+                    if refined & (1 &<< UInt32(j)) != 0 {
+                        v = refinedL[2 * j + h]
+                    } else {
+                        for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
+                    }
                     Lu[2 * j + h] = zero ? V(repeating: 8_388_608) : v + shift
                 }
                 continue
