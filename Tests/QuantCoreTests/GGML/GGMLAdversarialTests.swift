@@ -82,14 +82,49 @@ final class GGMLAdversarialTests: XCTestCase {
                 }
             }
         }
-        let n = x.count, bytes = n / 256 * Q3KCodec.blockBytes
-        var fast = [UInt8](repeating: 0x5A, count: bytes), slow = fast
-        x.withUnsafeBufferPointer { p in
-            fast.withUnsafeMutableBytes { Q3KCodec.encode(p.baseAddress!, blocks: blocks, into: $0.baseAddress!) }
-            slow.withUnsafeMutableBytes { Q3KCodec.encode(p.baseAddress!, blocks: blocks, into: $0.baseAddress!, scalarOnly: true) }
+        compare("Q3_K", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
+    /// Q6_K's lane search leaves out the clamps that cannot bind for a candidate scale; these sub-blocks put values on
+    /// and next to the rounding boundaries of every candidate, with ± ties of the largest magnitude, and make the final
+    /// levels of some sub-blocks keep the search's levels (a scale that rounds to 0).
+    func testQ6KSearchMatchesScalar() {
+        var g = GGMLCodecPropertyTests.SplitMix(state: 99)
+        let blocks = 2048
+        var x = [Float](repeating: 0, count: 256 * blocks)
+        for b in 0..<blocks {
+            for j in 0..<16 {
+                let kind = Int(g.next() % 6)
+                let m = Float(pow(10, -3 + 5 * g.unit())) * (g.next() % 2 == 0 ? 1 : -1)
+                for i in 0..<16 {
+                    let step = Float(Int(g.next() % 19) - 9)
+                    let k = Float(Int(g.next() % 66) - 33) + (g.next() % 2 == 0 ? 0.5 : 0)
+                    var v: Float
+                    switch kind {
+                    case 0: v = m * k / (32 + 0.1 * step)                          // on a candidate's boundaries
+                    case 1: v = (m * k / (32 + 0.1 * step)).nextUp                   // next to them
+                    case 2: v = i == 0 ? m : (i == 1 ? -m : m * Float(g.unit() * 2 - 1)) // ± ties of the maximum
+                    case 3: v = i % 2 == 0 ? m : -m
+                    case 4: v = m * 1e-4 * Float(g.normal())                         // tiny next to large sub-blocks
+                    default: v = m * Float(g.normal())
+                    }
+                    x[256 * b + 16 * j + i] = v
+                }
+            }
         }
-        let bb = Q3KCodec.blockBytes
+        compare("Q6_K", x, blockBytes: Q6KCodec.blockBytes) { Q6KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
+    /// Encodes `x` with the fast path and with the scalar transcription and reports blocks that differ.
+    func compare(_ name: String, _ x: [Float], blockBytes bb: Int,
+                 _ encode: (UnsafePointer<Float>, UnsafeMutableRawPointer, Bool) -> Void) {
+        let blocks = x.count / 256
+        var fast = [UInt8](repeating: 0x5A, count: blocks * bb), slow = fast
+        x.withUnsafeBufferPointer { p in
+            fast.withUnsafeMutableBytes { encode(p.baseAddress!, $0.baseAddress!, false) }
+            slow.withUnsafeMutableBytes { encode(p.baseAddress!, $0.baseAddress!, true) }
+        }
         let bad = (0..<blocks).filter { fast[($0 * bb)..<(($0 + 1) * bb)] != slow[($0 * bb)..<(($0 + 1) * bb)] }
-        XCTAssertTrue(bad.isEmpty, "Q3_K: \(bad.count) blocks differ, first \(bad.prefix(8))")
+        XCTAssertTrue(bad.isEmpty, "\(name): \(bad.count) blocks differ, first \(bad.prefix(8))")
     }
 }

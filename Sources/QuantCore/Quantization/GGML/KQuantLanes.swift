@@ -269,11 +269,18 @@ enum KQuantLanes {
         let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1)
         var iscale = V(repeating: -nmax) / mx
         var sumlx = V.zero, suml2 = V.zero
-        for i in 0..<n {
-            let l = clamp(nearest(iscale * X[i]), lo, hi)
-            sumlx += WX[i] * l
-            suml2 += W[i] * l * l
+        // The clamps that can bind: |iscale·x| ≤ |nmax + 0.1·step|·(1 + 2⁻²²) since |x| ≤ |mx| (finite lanes that are
+        // not all zero), so no level passes −nmax for step ≤ 4, nor ±(nmax − 1) for step ≤ −6.
+        @inline(__always) func sums(_ iscale: V, clampLow: Bool, clampHigh: Bool) {
+            for i in 0..<n {
+                var l = nearest(iscale * X[i])
+                if clampLow { l = vmax(l, lo) }
+                if clampHigh { l = vmin(l, hi) }
+                sumlx += WX[i] * l
+                suml2 += W[i] * l * l
+            }
         }
+        sums(iscale, clampLow: false, clampHigh: true)
         var scale = select(suml2, equalTo: zero, zero, sumlx / suml2)
         var best = scale * sumlx
         var bestIscale = iscale
@@ -281,10 +288,12 @@ enum KQuantLanes {
             iscale = V(repeating: -(nmax + 0.1 * Float(step))) / mx
             sumlx = .zero
             suml2 = .zero
-            for i in 0..<n {
-                let l = clamp(nearest(iscale * X[i]), lo, hi)
-                sumlx += WX[i] * l
-                suml2 += W[i] * l * l
+            if step <= -6 {
+                sums(iscale, clampLow: false, clampHigh: false)
+            } else if step <= 4 {
+                sums(iscale, clampLow: false, clampHigh: true)
+            } else {
+                sums(iscale, clampLow: true, clampHigh: true)
             }
             // 1 where suml2 > 0 and sumlx² > best·suml2.
             let better = select(suml2, greaterThan: zero, select(sumlx * sumlx, greaterThan: best * suml2, one, zero), zero)
