@@ -6,6 +6,7 @@ import QuantCore
 ///
 /// ggml is not part of quantscope: point `QUANTSCOPE_GGML_LIB` at a `libggml-base.so` built elsewhere.
 /// Without it the benchmark says so and does nothing, so it never fails where ggml is absent.
+/// `QUANTSCOPE_GGML_TYPES` (e.g. `Q3_K,Q6_K`) limits the run to some types.
 enum GGMLComparison {
     static let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
     static let shape = [1024, 11008]
@@ -45,7 +46,10 @@ enum GGMLComparison {
         Bench.line("ggml reference quantisers vs GGMLBlockCodec.encode, \(shape[0])×\(shape[1]) f32, 1 thread, median of 5 alternating runs; \(path)")
         Bench.line("  read baseline: \(Bench.f(read, 0)) M w/s" + (sink.isNaN ? " " : ""))
         Bench.line("  type    ggml M w/s  quantscope M w/s  ratio  blocks differing (_ref)  (quantize_chunk)")
-        for type in types {
+        let only = ProcessInfo.processInfo.environment["QUANTSCOPE_GGML_TYPES"].map {
+            Set($0.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        }
+        for type in types where only.map({ $0.contains(type.name.uppercased()) }) ?? true {
             let name = "quantize_row_q\(type.name.dropFirst())_ref" // Q4_K -> quantize_row_q4_K_ref
             guard let symbol = dlsym(library, name) else {
                 Bench.line("  \(type.name.padding(toLength: 6, withPad: " ", startingAt: 0))  \(name) not found")

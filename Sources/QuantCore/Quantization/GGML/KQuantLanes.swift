@@ -111,6 +111,32 @@ enum KQuantLanes {
     @inline(__always)
     static func clamp(_ l: V, _ lo: V, _ hi: V) -> V { vmin(vmax(l, lo), hi) }
 
+    /// The 16 sub-blocks of 16 at `x` as lanes: `X[16g + i]` lane j is `x[16(8g + j) + i]` (g = 0, 1), by 4×4
+    /// transposes of vector loads (`unpcklps`/`movlhps` and kin), not one lane insert per value.
+    @inline(__always)
+    static func transpose16(_ x: UnsafePointer<Float>, into X: UnsafeMutablePointer<V>) {
+        typealias F4 = SIMD4<Float>
+        let src = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(X)
+        for g in 0..<2 {
+            for r in 0..<2 {
+                for c in 0..<4 {
+                    // Rows: sub-blocks 8g + 4r + k (k = 0…3), elements 4c…4c+3.
+                    @_transparent func row(_ k: Int) -> F4 {
+                        src.loadUnaligned(fromByteOffset: 64 * (8 * g + 4 * r + k) + 16 * c, as: F4.self)
+                    }
+                    let a = row(0), b = row(1), e = row(2), f = row(3)
+                    let t0 = F4(a[0], b[0], a[1], b[1]), t1 = F4(a[2], b[2], a[3], b[3])
+                    let t2 = F4(e[0], f[0], e[1], f[1]), t3 = F4(e[2], f[2], e[3], f[3])
+                    let out = 32 * (16 * g + 4 * c) + 16 * r
+                    dst.storeBytes(of: F4(t0[0], t0[1], t2[0], t2[1]), toByteOffset: out, as: F4.self)
+                    dst.storeBytes(of: F4(t0[2], t0[3], t2[2], t2[3]), toByteOffset: out + 32, as: F4.self)
+                    dst.storeBytes(of: F4(t1[0], t1[1], t3[0], t3[1]), toByteOffset: out + 64, as: F4.self)
+                    dst.storeBytes(of: F4(t1[2], t1[3], t3[2], t3[3]), toByteOffset: out + 96, as: F4.self)
+                }
+            }
+        }
+    }
+
     /// `make_qkx2_quants` in every lane. `Lbest` receives the levels (as floats); returns (scale, the_min) per lane.
     ///
     /// Skips the [0, nmax] clamp of a candidate when it cannot bind: levels stay ≤ nmax while the candidate's numerator
@@ -243,11 +269,18 @@ enum KQuantLanes {
         let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1)
         var iscale = V(repeating: -nmax) / mx
         var sumlx = V.zero, suml2 = V.zero
-        for i in 0..<n {
-            let l = clamp(nearest(iscale * X[i]), lo, hi)
-            sumlx += WX[i] * l
-            suml2 += W[i] * l * l
+        // The clamps that can bind: |iscale·x| ≤ |nmax + 0.1·step|·(1 + 2⁻²²) since |x| ≤ |mx| (finite lanes that are
+        // not all zero), so no level passes −nmax for step ≤ 4, nor ±(nmax − 1) for step ≤ −6.
+        @inline(__always) func sums(_ iscale: V, clampLow: Bool, clampHigh: Bool) {
+            for i in 0..<n {
+                var l = nearest(iscale * X[i])
+                if clampLow { l = vmax(l, lo) }
+                if clampHigh { l = vmin(l, hi) }
+                sumlx += WX[i] * l
+                suml2 += W[i] * l * l
+            }
         }
+        sums(iscale, clampLow: false, clampHigh: true)
         var scale = select(suml2, equalTo: zero, zero, sumlx / suml2)
         var best = scale * sumlx
         var bestIscale = iscale
@@ -255,10 +288,12 @@ enum KQuantLanes {
             iscale = V(repeating: -(nmax + 0.1 * Float(step))) / mx
             sumlx = .zero
             suml2 = .zero
-            for i in 0..<n {
-                let l = clamp(nearest(iscale * X[i]), lo, hi)
-                sumlx += WX[i] * l
-                suml2 += W[i] * l * l
+            if step <= -6 {
+                sums(iscale, clampLow: false, clampHigh: false)
+            } else if step <= 4 {
+                sums(iscale, clampLow: false, clampHigh: true)
+            } else {
+                sums(iscale, clampLow: true, clampHigh: true)
             }
             // 1 where suml2 > 0 and sumlx² > best·suml2.
             let better = select(suml2, greaterThan: zero, select(sumlx * sumlx, greaterThan: best * suml2, one, zero), zero)
@@ -316,75 +351,272 @@ extension KQuantLanes {
         unsafeBitCast((unsafeBitCast(t, to: U.self) & m) | (unsafeBitCast(e, to: U.self) & ~m), to: V.self)
     }
 
-    /// `make_q3_quants` with `do_rmse = true` for two groups of 8 sub-blocks (`X[0..<n]` and `X[n..<2n]`), run side by side
-    /// so that the two dependency chains of the refinement overlap. Writes levels 0…2·nmax−1 as floats into `L`
-    /// (0 for an all-zero sub-block) and returns the scales of both groups. `scratch` holds 4·n vectors.
-    ///
-    /// Exact for every input: the rounding is `nearestExact`, and a lane whose refinement has settled repeats it
-    /// unchanged while another lane still changes (ggml stops early there, with the same result).
-    @inline(__always)
-    static func makeQ3(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> (V, V) {
-        let lo = V(repeating: -nmax), hi = V(repeating: nmax - 1), zero = V.zero
-        // The weights x² and x³, which ggml recomputes identically at every step.
-        let W = scratch, WX = scratch + 2 * n
-        // Per group: the x of the largest |x| (first on ties), then the first guess and its sums.
-        @inline(__always) func start(_ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>,
-                                     _ WX: UnsafeMutablePointer<V>) -> (sumlx: V, suml2: V, allZero: U) {
-            var amax = V.zero, mx = V.zero
-            for i in 0..<n {
-                let ax = abs(X[i])
-                mx = select(ax, greaterThan: amax, X[i], mx)
-                amax = vmax(amax, ax)
-            }
-            let iscale = -nmax / mx
-            var sumlx = V.zero, suml2 = V.zero
-            for i in 0..<n {
-                let x = X[i]
-                let l = clamp(nearestExact(iscale * x), lo, hi)
-                L[i] = l
-                let w = x * x
-                W[i] = w
-                WX[i] = w * x
-                sumlx += w * x * l
-                suml2 += w * l * l
-            }
-            return (sumlx, suml2, mask(V(repeating: 1e-15), greaterThan: amax))
-        }
-        let X1 = X + n, L1 = L + n, W1 = W + n, WX1 = WX + n
-        var (sumlx0, suml20, allZero0) = start(X, L, W, WX)
-        var (sumlx1, suml21, allZero1) = start(X1, L1, W1, WX1)
-        for _ in 0..<5 {
-            var changed0 = U.zero, changed1 = U.zero
-            for i in 0..<n {
-                q3Refine(X[i], W[i], WX[i], &L[i], &sumlx0, &suml20, &changed0, lo: lo, hi: hi)
-                q3Refine(X1[i], W1[i], WX1[i], &L1[i], &sumlx1, &suml21, &changed1, lo: lo, hi: hi)
-            }
-            // All-zero lanes run on meaningless values; only the others decide whether to go on.
-            if !anySet((changed0 & ~allZero0) | (changed1 & ~allZero1)) { break }
-        }
-        let shift = V(repeating: nmax)
-        for i in 0..<n {
-            L[i] = blend(allZero0, zero, L[i] + shift)
-            L1[i] = blend(allZero1, zero, L1[i] + shift)
-        }
-        return (blend(allZero0, zero, sumlx0 / suml20), blend(allZero1, zero, sumlx1 / suml21))
+    /// Bit i of every lane (for gathering per-lane flags into bitmasks).
+    @_transparent
+    static func bit(_ i: Int) -> U { U(repeating: 1 &<< UInt32(i)) }
+
+    /// The OR of all lanes.
+    @_transparent
+    static func orLanes(_ m: U) -> UInt32 {
+        // Halves by bit cast: `lowHalf`/`highHalf` are not always inlined in large functions.
+        let (l, r) = unsafeBitCast(m, to: (SIMD4<UInt32>, SIMD4<UInt32>).self)
+        let h = l | r
+        return (h[0] | h[1]) | (h[2] | h[3])
     }
 
-    /// One step of `make_q3_quants`' refinement for element `x` with level `L`: ggml's inner loop body, taken in the
-    /// lanes where its conditions hold (`@_transparent`: with `@inline(__always)` it stayed a call, and its state went through memory).
+    /// ggml's MAX(-4, MIN(3, l)) as a float (written out: the generic `min`/`max` are not always inlined).
     @_transparent
-    static func q3Refine(_ x: V, _ w: V, _ wx: V, _ L: inout V, _ sumlx: inout V, _ suml2: inout V, _ changed: inout U, lo: V, hi: V) {
-        let li = L
-        let slx = sumlx - wx * li
-        let sl2 = suml2 - w * li * li
-        let newL = clamp(nearestExact(x * sl2 / slx), lo, hi)
-        let slxNew = slx + wx * newL
-        let sl2New = sl2 + w * newL * newL
-        let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: li) & mask(sl2New, greaterThan: .zero)
-            & mask(slxNew * slxNew * suml2, greaterThan: sumlx * sumlx * sl2New)
-        L = blend(take, newL, li)
-        sumlx = blend(take, slxNew, sumlx)
-        suml2 = blend(take, sl2New, suml2)
-        changed |= take
+    static func clampQ3(_ l: Int32) -> Float { Float(l < -4 ? -4 : l > 3 ? 3 : l) }
+
+    /// The vector at `p + offset` (a multiple of the vector size from a vector-aligned `p`).
+    @_transparent
+    static func load(_ p: UnsafeRawPointer, _ offset: Int = 0) -> V {
+        (p + offset).assumingMemoryBound(to: V.self).pointee
+    }
+
+    /// Stores `v` at `p + offset` (a multiple of the vector size from a vector-aligned `p`).
+    @_transparent
+    static func store(_ v: V, _ p: UnsafeMutableRawPointer, _ offset: Int = 0) {
+        (p + offset).assumingMemoryBound(to: V.self).pointee = v
+    }
+
+    /// Lane j's bit j where `m` is set (a per-lane flag vector as a bitmask).
+    @_transparent
+    static func laneBits(_ m: U) -> UInt32 {
+        // As a float sum of 1, 2, …, 128 where `m` is set: on integers, LLVM turns mask, AND and the OR over lanes into
+        // one scalar comparison per lane.
+        let f = unsafeBitCast(unsafeBitCast(V(1, 2, 4, 8, 16, 32, 64, 128), to: U.self) & m, to: V.self)
+        let (l, r) = unsafeBitCast(f, to: (SIMD4<Float>, SIMD4<Float>).self)
+        let h = l + r
+        return UInt32(truncatingIfNeeded: Int32((h[0] + h[2]) + (h[1] + h[3])))
+    }
+
+    /// `make_q3_quants` with `do_rmse = true` and nmax 4 for the 16 sub-blocks of 16 of a super-block at `x`, given also
+    /// transposed in `X` (see `transpose16`). Writes levels −4…3 as floats, transposed like `X`, into `L`, except for the
+    /// sub-blocks whose refinement goes on after the first pass (bit j of `refined`): their levels go to `refinedL[2j]`,
+    /// `refinedL[2j + 1]` in natural order. Writes the scales into `scales`; bit j of `allZero` marks an all-zero sub-block
+    /// j (ggml's levels are 0 there, and its scale 0). `scratch` holds 122 vectors.
+    ///
+    /// ggml refines a sub-block element by element over up to five passes, and most sub-blocks change nothing in the
+    /// first pass. A pass without a change evaluates every element against the same sums, so the first pass of all 16
+    /// sub-blocks runs in lanes here without the serial chain (`q3FirstPass`). Only sub-blocks where some element changes go
+    /// on (`q3Continue`), one at a time with their 16 elements in lanes: each step evaluates all remaining elements of the
+    /// pass against the current sums and takes the first that changes, which is the element ggml changes next.
+    ///
+    /// Exact for every input: the rounding is `nearestExact`, and every float operation is ggml's, in ggml's order.
+    @inline(__always)
+    static func makeQ3Block(
+        x: UnsafePointer<Float>, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, refinedL: UnsafeMutablePointer<V>,
+        scratch: UnsafeMutablePointer<V>, scales: UnsafeMutablePointer<Float>
+    ) -> (allZero: UInt32, refined: UInt32) {
+        let W = scratch, WX = scratch + 32, WXL = scratch + 78, WLL = scratch + 94
+        // Per sub-block: sumlx, suml2, iscale and the first pass's changes (bit i: element i), 16 of each.
+        let perLane = UnsafeMutableRawPointer(scratch + 64)
+        let sumlx = perLane.assumingMemoryBound(to: Float.self), suml2 = sumlx + 16, iscale = sumlx + 32
+        let takes = (perLane + 192).assumingMemoryBound(to: UInt32.self)
+        var allZeroBits: UInt32 = 0, anyTakes: UInt32 = 0, refined: UInt32 = 0
+        for g in 0..<2 {
+            let s = q3Start(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL)
+            // Only sub-blocks whose x of largest magnitude is negative can change: with a positive maximum,
+            // iscale = −nmax/max < 0, every level has the sign opposite to its x (or is 0), every term x³·l of sumlx is
+            // ≤ 0, and so is their float sum, whose magnitude is at least that of each term (the terms share a sign and
+            // rounding is monotonic); sumlx − x³·l is then ≤ 0 and ggml's `slx > 0` never holds.
+            let mayChange = ~(mask(s.mx, greaterThan: .zero) | s.allZero)
+            let t = anySet(mayChange)
+                ? q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2) & mayChange
+                : U.zero
+            store(s.sumlx, perLane, 32 * g)
+            store(s.suml2, perLane, 64 + 32 * g)
+            store(s.iscale, perLane, 128 + 32 * g)
+            store(unsafeBitCast(t, to: V.self), perLane, 192 + 32 * g)
+            allZeroBits |= laneBits(s.allZero) &<< UInt32(8 * g)
+            anyTakes |= orLanes(t)
+        }
+        if anyTakes != 0 {
+            let data = UnsafeMutableRawPointer(scratch + 110)
+            for j in 0..<16 where takes[j] != 0 {
+                refined |= 1 &<< UInt32(j)
+                let a = q3Continue(Q3Scan(x + 16 * j, iscale: iscale[j], first: takes[j], sumlx: sumlx[j], suml2: suml2[j], data: data))
+                sumlx[j] = a.sumlx
+                suml2[j] = a.suml2
+                refinedL[2 * j] = a.la
+                refinedL[2 * j + 1] = a.lb
+            }
+        }
+        for j in 0..<16 {
+            scales[j] = allZeroBits & (1 &<< UInt32(j)) != 0 ? 0 : suml2[j] > 0 ? sumlx[j] / suml2[j] : 0
+        }
+        return (allZeroBits, refined)
+    }
+
+    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and
+    /// `WX`, x³·l and x²·l·l into `WXL` and `WLL`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
+    @_transparent
+    static func q3Start(
+        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>, _ WX: UnsafeMutablePointer<V>,
+        _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
+    ) -> (sumlx: V, suml2: V, iscale: V, mx: V, allZero: U) {
+        let lo = V(repeating: -4), hi = V(repeating: 3)
+        // The x of the largest |x| (first on ties).
+        var amax = V.zero, mx = V.zero
+        for i in 0..<16 {
+            let ax = abs(X[i])
+            mx = select(ax, greaterThan: amax, X[i], mx)
+            amax = vmax(amax, ax)
+        }
+        let iscale = -4 / mx
+        var sumlx = V.zero, suml2 = V.zero
+        for i in 0..<16 {
+            let x = X[i]
+            let l = clamp(nearestExact(iscale * x), lo, hi)
+            L[i] = l
+            let w = x * x
+            let wx = w * x
+            let wxl = wx * l, wll = w * l * l
+            W[i] = w
+            WX[i] = wx
+            // The products of the current level, which the first pass subtracts again.
+            WXL[i] = wxl
+            WLL[i] = wll
+            sumlx += wxl
+            suml2 += wll
+        }
+        return (sumlx, suml2, iscale, mx, mask(V(repeating: 1e-15), greaterThan: amax))
+    }
+
+    /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
+    /// bit i of each lane.
+    @_transparent
+    static func q3FirstPass(
+        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>,
+        _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>, sumlx: V, suml2: V
+    ) -> U {
+        let sxx = sumlx * sumlx
+        var bits = U.zero
+        for i in 0..<16 {
+            // `q3Check` with the products of the current level from `q3Start` (multiplications are the scarce
+            // resource here: they share two ports with the division, comparisons, min and max).
+            let l = L[i], w = W[i], wx = WX[i]
+            let slx = sumlx - WXL[i]
+            let sl2 = suml2 - WLL[i]
+            let newL = clamp(nearestExact(X[i] * sl2 / slx), V(repeating: -4), V(repeating: 3))
+            let slxNew = slx + wx * newL
+            let sl2New = sl2 + w * newL * newL
+            let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
+                & mask(slxNew * slxNew * suml2, greaterThan: sxx * sl2New)
+            bits |= take & bit(i)
+        }
+        return bits
+    }
+
+    /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where
+    /// ggml changes the level (to `newL`, with new sums `slxNew` and `sl2New`). `sxx` is sumlx·sumlx.
+    @_transparent
+    static func q3Check(
+        _ x: V, _ w: V, _ wx: V, _ l: V, sumlx: V, suml2: V, sxx: V, newL: inout V, slxNew: inout V, sl2New: inout V
+    ) -> U {
+        let slx = sumlx - wx * l
+        let sl2 = suml2 - w * l * l
+        newL = clamp(nearestExact(x * sl2 / slx), V(repeating: -4), V(repeating: 3))
+        slxNew = slx + wx * newL
+        sl2New = sl2 + w * newL * newL
+        return mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
+            & mask(slxNew * slxNew * suml2, greaterThan: sxx * sl2New)
+    }
+
+    /// A sub-block whose refinement goes on after the first pass (see `q3Continue`).
+    struct Q3Scan {
+        /// x, x² and x³ of the 16 elements (two vectors each), then the last evaluation's new levels and sums.
+        let data: UnsafeMutableRawPointer
+        var la: V, lb: V
+        var sumlx: Float, suml2: Float
+        /// Where the current pass goes on, and its number (0…4).
+        var start: Int, pass = 0
+        var done = false
+
+        /// The sub-block at `x` after its first change in the first pass (the lowest bit of `first`), made here in
+        /// scalar code with ggml's operations. `data` holds 12 vectors.
+        @_transparent
+        init(_ x: UnsafePointer<Float>, iscale: Float, first: UInt32, sumlx: Float, suml2: Float, data: UnsafeMutableRawPointer) {
+            self.data = data
+            let lo = V(repeating: -4), hi = V(repeating: 3)
+            let raw = UnsafeRawPointer(x)
+            let xa = raw.loadUnaligned(as: V.self), xb = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let wa = xa * xa, wb = xb * xb
+            store(xa, data)
+            store(xb, data, 32)
+            store(wa, data, 64)
+            store(wb, data, 96)
+            store(wa * xa, data, 128)
+            store(wb * xb, data, 160)
+            la = clamp(nearestExact(V(repeating: iscale) * xa), lo, hi)
+            lb = clamp(nearestExact(V(repeating: iscale) * xb), lo, hi)
+            let t = first.trailingZeroBitCount
+            let xt = x[t]
+            let lt = clampQ3(GGMLBlockCodec.nearestInt(iscale * xt))
+            let w = xt * xt
+            let slx = sumlx - w * xt * lt
+            let sl2 = suml2 - w * lt * lt
+            let nl = clampQ3(GGMLBlockCodec.nearestInt(xt * sl2 / slx))
+            self.sumlx = slx + w * xt * nl
+            self.suml2 = sl2 + w * nl * nl
+            start = t + 1
+            setLevel(t, nl)
+        }
+
+        @_transparent
+        mutating func setLevel(_ t: Int, _ level: Float) {
+            let tv = V(repeating: Float(t)), lv = V(repeating: level)
+            la = select(V(0, 1, 2, 3, 4, 5, 6, 7), equalTo: tv, lv, la)
+            lb = select(V(8, 9, 10, 11, 12, 13, 14, 15), equalTo: tv, lv, lb)
+        }
+
+        /// One evaluation of all 16 elements against the current sums, and the change it finds, if any. It serves twice:
+        /// its changes at or after `start` continue the pass, and when there are none the pass ends without changing the
+        /// sums, so the next pass (which starts over at element 0 with the same sums and levels) changes exactly its
+        /// lowest change, if any.
+        @_transparent
+        mutating func step() {
+            let sxv = V(repeating: sumlx), s2v = V(repeating: suml2), sxx = V(repeating: sumlx * sumlx)
+            var na = V.zero, nb = V.zero, xna = V.zero, xnb = V.zero, qna = V.zero, qnb = V.zero
+            let ta = q3Check(load(data), load(data, 64),
+                             load(data, 128), la,
+                             sumlx: sxv, suml2: s2v, sxx: sxx, newL: &na, slxNew: &xna, sl2New: &qna)
+            let tb = q3Check(load(data, 32), load(data, 96),
+                             load(data, 160), lb,
+                             sumlx: sxv, suml2: s2v, sxx: sxx, newL: &nb, slxNew: &xnb, sl2New: &qnb)
+            let m = laneBits(ta) | laneBits(tb) &<< 8
+            let later = m & (0xffff &<< UInt32(start))
+            // No change at or after `start`: the pass is over, and ggml runs another only if this one changed something
+            // (`start` > 0), at most five in all.
+            let wrap = later == 0
+            let stop = done || (wrap && (m == 0 || start == 0 || pass == 4))
+            let out = data + 192
+            store(na, out)
+            store(nb, out, 32)
+            store(xna, out, 64)
+            store(xnb, out, 96)
+            store(qna, out, 128)
+            store(qnb, out, 160)
+            let t = Int((wrap ? m : later).trailingZeroBitCount & 15)
+            let nsx = out.load(fromByteOffset: 64 + 4 * t, as: Float.self)
+            let ns2 = out.load(fromByteOffset: 128 + 4 * t, as: Float.self)
+            let nl = out.load(fromByteOffset: 4 * t, as: Float.self)
+            sumlx = stop ? sumlx : nsx
+            suml2 = stop ? suml2 : ns2
+            setLevel(stop ? -1 : t, nl)
+            pass += wrap ? 1 : 0
+            start = t + 1
+            done = stop
+        }
+    }
+
+    /// The rest of `make_q3_quants`' refinement for one sub-block. Updates levels and sums.
+    @inline(never)
+    static func q3Continue(_ a: Q3Scan) -> Q3Scan {
+        // A local copy: the state of an inout argument would stay in memory (the scratch stores might alias it).
+        var a = a
+        repeat { a.step() } while !a.done
+        return a
     }
 }

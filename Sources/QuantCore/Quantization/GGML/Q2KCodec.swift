@@ -8,7 +8,7 @@ enum Q2KCodec {
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256 + 16 + 16) { bytes in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 3) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 16 * 7) { lanes in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3 + 32) { lanes in
                 let L = bytes.baseAddress!
                 let laux = L + 256
                 let sc = L + 272
@@ -17,9 +17,10 @@ enum Q2KCodec {
                 let mins = weights + 32
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
-                    if scalarOnly || !(KQuantLanes.isTame(xb, 256)
-                        && encodeBlockLanes(xb, yb, L: L, sc: sc, scales: scales, mins: mins, lanes: lanes.baseAddress!)) {
+                    if scalarOnly || !KQuantLanes.isTame(xb, 256) {
                         encodeBlock(xb, yb, L: L, laux: laux, sc: sc, weights: weights, scales: scales, mins: mins)
+                    } else {
+                        encodeBlockLanes(xb, yb, sc: sc, scales: scales, mins: mins, lanes: lanes.baseAddress!)
                     }
                 }
               }
@@ -27,28 +28,25 @@ enum Q2KCodec {
         }
     }
 
-    /// The 16 sub-blocks in the lanes of two groups of SIMD8 vectors (see `KQuantLanes`); false sends the block to the scalar path.
+    /// The 16 sub-blocks' searches in lanes (see `KQuantLanes.makeQKX2`; the caller checks `isTame`), then the final
+    /// levels and the packing on whole vectors in natural order.
     @inline(__always)
     static func encodeBlockLanes(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, L: UnsafeMutablePointer<UInt8>, sc: UnsafeMutablePointer<UInt8>,
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, sc: UnsafeMutablePointer<UInt8>,
         scales: UnsafeMutablePointer<Float>, mins: UnsafeMutablePointer<Float>, lanes: UnsafeMutablePointer<KQuantLanes.V>
-    ) -> Bool {
+    ) {
         typealias V = KQuantLanes.V
-        let width = KQuantLanes.width, groups = 16 / width
-        let X = lanes, Lbest = X + 16 * groups, W = Lbest + 16 * groups, Laux = W + 16
-        for g in 0..<groups {
+        typealias U = KQuantLanes.U
+        let X = lanes, Lbest = X + 32, Lu = Lbest + 32, W = Lu + 32, Laux = W + 16
+        KQuantLanes.transpose16(x, into: X)
+        for g in 0..<2 {
             let Xg = X + 16 * g
-            for i in 0..<16 {
-                var v = V.zero
-                for j in 0..<width { v[j] = x[16 * (width * g + j) + i] }
-                Xg[i] = v
-                W[i] = KQuantLanes.abs(v)
-            }
+            for i in 0..<16 { W[i] = KQuantLanes.abs(Xg[i]) }
             let (scaleV, minV) = KQuantLanes.makeQKX2(
                 n: 16, nmax: 3, X: Xg, W: W, Lbest: Lbest + 16 * g, Laux: Laux, rmin: -0.5, rdelta: 0.1, nstep: 15, useMad: true)
-            for j in 0..<width {
-                scales[width * g + j] = scaleV[j]
-                mins[width * g + j] = minV[j]
+            for j in 0..<8 {
+                scales[8 * g + j] = scaleV[j]
+                mins[8 * g + j] = minV[j]
             }
         }
         var maxScale: Float = 0
@@ -61,47 +59,47 @@ enum Q2KCodec {
         if maxScale > 0 {
             let iscale = 15 / maxScale
             for j in 0..<16 { sc[j] = UInt8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * scales[j])) }
-            d = Half.round(maxScale / 15)
+            d = storeHalf(maxScale / 15, y, 80)
         } else {
             for j in 0..<16 { sc[j] = 0 }
+            storeHalf(0, y, 80)
         }
         var dmin: Float = 0
         if maxMin > 0 {
             let iscale = 15 / maxMin
             for j in 0..<16 { sc[j] |= UInt8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * mins[j]) << 4) }
-            dmin = Half.round(maxMin / 15)
-        }
-        let lo = V.zero, hi = V(repeating: 3)
-        var worst = V.zero
-        for g in 0..<groups {
-            var dl = V.zero, dm = V.zero
-            for j in 0..<width {
-                dl[j] = d * Float(sc[width * g + j] & 0xf)
-                dm[j] = dmin * Float(sc[width * g + j] >> 4)
-            }
-            for i in 0..<16 {
-                Lbest[16 * g + i] = KQuantLanes.finalLevel((X[16 * g + i] + dm) / dl, dl: dl, previous: Lbest[16 * g + i],
-                                                           lo: lo, hi: hi, shift: .zero, worst: &worst)
-            }
-        }
-        if KQuantLanes.outOfRange(worst) { return false }
-        storeHalf(maxScale > 0 ? maxScale / 15 : 0, y, 80)
-        storeHalf(maxMin > 0 ? maxMin / 15 : 0, y, 82)
-        for g in 0..<groups {
-            for i in 0..<16 {
-                let u = unsafeBitCast(Lbest[16 * g + i] + 8_388_608, to: KQuantLanes.U.self)
-                for j in 0..<width { L[16 * (width * g + j) + i] = UInt8(truncatingIfNeeded: u[j]) }
-            }
+            dmin = storeHalf(maxMin / 15, y, 82)
+        } else {
+            storeHalf(0, y, 82)
         }
         for j in 0..<16 { y.storeBytes(of: sc[j], toByteOffset: j, as: UInt8.self) }
-        for h in 0..<2 {
-            let base = 128 * h
-            for l in 0..<32 {
-                let q = L[base + l] | (L[base + l + 32] << 2) | (L[base + l + 64] << 4) | (L[base + l + 96] << 6)
-                y.storeBytes(of: q, toByteOffset: 16 + 32 * h + l, as: UInt8.self)
+        // Final levels 0…3 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps
+        // the search's levels.
+        let lo = V.zero, hi = V(repeating: 3), shift = V(repeating: 8_388_608)
+        for j in 0..<16 {
+            let dl = d * Float(sc[j] & 0xf)
+            if dl == 0 {
+                for h in 0..<2 {
+                    var v = V.zero
+                    for i in 0..<8 { v[i] = Lbest[16 * (j / 8) + 8 * h + i][j % 8] }
+                    Lu[2 * j + h] = v + shift
+                }
+                continue
+            }
+            let dlv = V(repeating: dl), dmv = V(repeating: dmin * Float(sc[j] >> 4))
+            for h in 0..<2 {
+                let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
+                Lu[2 * j + h] = KQuantLanes.clamp(KQuantLanes.nearestExact((xv + dmv) / dlv), lo, hi) + shift
             }
         }
-        return true
+        // Quant byte 32·h + m holds levels 128·h + m, +32, +64, +96 (two bits each, lowest first).
+        for half in 0..<2 {
+            for c in 0..<4 {
+                var q = U.zero
+                for k in 0..<4 { q |= (unsafeBitCast(Lu[16 * half + 4 * k + c], to: U.self) & 3) &<< UInt32(2 * k) }
+                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q), toByteOffset: 16 + 32 * half + 8 * c, as: SIMD8<UInt8>.self)
+            }
+        }
     }
 
     /// Direct transcription of ggml's scalar code (used for blocks with non-finite or huge values).

@@ -7,8 +7,8 @@ enum Q3KCodec {
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 4) { lanes in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { floats in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3 + 122 + 32) { lanes in
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
                     if scalarOnly {
@@ -24,8 +24,8 @@ enum Q3KCodec {
         }
     }
 
-    /// The 16 sub-blocks' searches in the lanes of two groups of SIMD8 vectors (see `KQuantLanes.makeQ3`), then the final
-    /// levels and the packing on whole vectors in natural order. Exact for every input, so there is no scalar fallback.
+    /// The 16 sub-blocks' searches in lanes (see `KQuantLanes.makeQ3Block`), then the final levels and the packing on whole
+    /// vectors in natural order. Exact for every input, so there is no scalar fallback.
     @inline(__always)
     static func encodeBlockLanes(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, scales: UnsafeMutablePointer<Float>,
@@ -34,18 +34,9 @@ enum Q3KCodec {
         typealias V = KQuantLanes.V
         typealias U = KQuantLanes.U
         let X = lanes, Lv = X + 32, Lu = Lv + 32
-        for g in 0..<2 {
-            for i in 0..<16 {
-                var v = V.zero
-                for j in 0..<8 { v[j] = x[16 * (8 * g + j) + i] }
-                X[16 * g + i] = v
-            }
-        }
-        let (s0, s1) = KQuantLanes.makeQ3(n: 16, nmax: 4, X: X, L: Lv, scratch: Lv + 32)
-        for j in 0..<8 {
-            scales[j] = s0[j]
-            scales[8 + j] = s1[j]
-        }
+        KQuantLanes.transpose16(x, into: X)
+        let refinedL = Lu + 32 + 122
+        let (allZero, refined) = KQuantLanes.makeQ3Block(x: x, X: X, L: Lv, refinedL: refinedL, scratch: Lu + 32, scales: scales)
         var maxScale: Float = 0
         var amax: Float = 0
         for j in 0..<16 {
@@ -56,33 +47,40 @@ enum Q3KCodec {
             }
         }
         // The 6-bit scales, packed as ggml packs them, and each sub-block's scale − 32 as ggml reads it back.
-        var sc = SIMD16<UInt8>.zero
-        var ls = SIMD16<Int32>(repeating: -32)
+        let ls = scales + 16
+        var low: UInt64 = 0, high: UInt32 = 0
         let d: Float
         if maxScale != 0 {
             let iscale = -32 / maxScale
             for j in 0..<16 {
                 let l8 = Int32(Int8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * scales[j])))
                 let l = Swift.max(-32, Swift.min(31, l8))
-                ls[j] = l
-                let u = UInt8(truncatingIfNeeded: l + 32)
-                sc[j % 8] |= (u & 0xf) << UInt8(4 * (j / 8))
-                sc[j % 4 + 8] |= (u >> 4) << UInt8(2 * (j / 4))
+                ls[j] = Float(l)
+                let u = UInt64(truncatingIfNeeded: l + 32)
+                low |= (u & 0xf) &<< UInt64(8 * (j % 8) + 4 * (j / 8))
+                high |= UInt32(truncatingIfNeeded: u >> 4) &<< UInt32(8 * (j % 4) + 2 * (j / 4))
             }
             d = storeHalf(1 / iscale, y, 108)
         } else {
+            for j in 0..<16 { ls[j] = -32 }
             d = storeHalf(0, y, 108)
         }
-        for j in 0..<12 { y.storeBytes(of: sc[j], toByteOffset: 96 + j, as: UInt8.self) }
+        y.storeBytes(of: low.littleEndian, toByteOffset: 96, as: UInt64.self)
+        y.storeBytes(of: high.littleEndian, toByteOffset: 104, as: UInt32.self)
         // Final levels 0…7 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps the search's levels.
         let lo = V(repeating: -4), hi = V(repeating: 3), shift = V(repeating: 4 + 8_388_608)
         for j in 0..<16 {
-            let dl = d * Float(ls[j])
+            let dl = d * ls[j]
             if dl == 0 {
+                let zero = allZero & (1 &<< UInt32(j)) != 0
                 for h in 0..<2 {
                     var v = V.zero
-                    for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
-                    Lu[2 * j + h] = v + 8_388_608
+                    if refined & (1 &<< UInt32(j)) != 0 {
+                        v = refinedL[2 * j + h]
+                    } else {
+                        for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
+                    }
+                    Lu[2 * j + h] = zero ? V(repeating: 8_388_608) : v + shift
                 }
                 continue
             }

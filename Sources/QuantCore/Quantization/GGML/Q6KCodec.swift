@@ -8,13 +8,13 @@ enum Q6KCodec {
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 16 * 6) { lanes in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3) { lanes in
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
-                    if scalarOnly || !(KQuantLanes.isTame(xb, 256)
-                        && encodeBlockLanes(xb, yb, L: bytes.baseAddress!, sc: bytes.baseAddress! + 256,
-                                            scales: floats.baseAddress!, lanes: lanes.baseAddress!)) {
+                    if scalarOnly || !KQuantLanes.isTame(xb, 256) {
                         encodeBlock(xb, yb, L: bytes.baseAddress!, sc: bytes.baseAddress! + 256, scales: floats.baseAddress!)
+                    } else {
+                        encodeBlockLanes(xb, yb, sc: bytes.baseAddress! + 256, scales: floats.baseAddress!, lanes: lanes.baseAddress!)
                     }
                 }
               }
@@ -22,24 +22,20 @@ enum Q6KCodec {
         }
     }
 
-    /// The 16 sub-blocks in the lanes of two groups of SIMD8 vectors (see `KQuantLanes`); false sends the block to the scalar path.
+    /// The 16 sub-blocks' searches in lanes (see `KQuantLanes.makeQX`; the caller checks `isTame`), then the final levels
+    /// and the packing on whole vectors in natural order.
     @inline(__always)
     static func encodeBlockLanes(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, L: UnsafeMutablePointer<Int8>,
-        sc: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, lanes: UnsafeMutablePointer<KQuantLanes.V>
-    ) -> Bool {
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, sc: UnsafeMutablePointer<Int8>,
+        scales: UnsafeMutablePointer<Float>, lanes: UnsafeMutablePointer<KQuantLanes.V>
+    ) {
         typealias V = KQuantLanes.V
-        let width = KQuantLanes.width, groups = 16 / width
-        let X = lanes, Lv = X + 16 * groups
-        for g in 0..<groups {
-            let Xg = X + 16 * g
-            for i in 0..<16 {
-                var v = V.zero
-                for j in 0..<width { v[j] = x[16 * (width * g + j) + i] }
-                Xg[i] = v
-            }
-            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: Xg, L: Lv + 16 * g, scratch: Lv + 16 * groups)
-            for j in 0..<width { scales[width * g + j] = scaleV[j] }
+        typealias U = KQuantLanes.U
+        let X = lanes, Lv = X + 32, Lu = Lv + 32
+        KQuantLanes.transpose16(x, into: X)
+        for g in 0..<2 {
+            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: X + 16 * g, L: Lv + 16 * g, scratch: Lu)
+            for j in 0..<8 { scales[8 * g + j] = scaleV[j] }
         }
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
@@ -49,52 +45,50 @@ enum Q6KCodec {
         }
         if maxAbsScale < 1e-15 {
             for i in 0..<blockBytes { y.storeBytes(of: 0, toByteOffset: i, as: UInt8.self) }
-            return true
+            return
         }
         let iscale = -128 / maxScale
-        let d = Half.round(1 / iscale)
+        let d = storeHalf(1 / iscale, y, 208)
         for ib in 0..<16 {
-            sc[ib] = Int8(truncatingIfNeeded: Swift.min(127, GGMLBlockCodec.nearestInt(iscale * scales[ib])))
+            let l = GGMLBlockCodec.nearestInt(iscale * scales[ib])
+            sc[ib] = Int8(truncatingIfNeeded: l < 127 ? l : 127)
         }
-        let lo = V(repeating: -32), hi = V(repeating: 31), shift = V(repeating: 32)
-        var worst = V.zero
-        for g in 0..<groups {
-            var dl = V.zero
-            for j in 0..<width { dl[j] = d * Float(sc[width * g + j]) }
-            for i in 0..<16 {
-                Lv[16 * g + i] = KQuantLanes.finalLevel(X[16 * g + i] / dl, dl: dl, previous: Lv[16 * g + i], lo: lo, hi: hi,
-                                                        shift: shift, worst: &worst)
-            }
-        }
-        if KQuantLanes.outOfRange(worst) { return false }
-        storeHalf(1 / iscale, y, 208)
         for ib in 0..<16 { y.storeBytes(of: sc[ib], toByteOffset: 192 + ib, as: Int8.self) }
-        for g in 0..<groups {
-            for i in 0..<16 {
-                let u = unsafeBitCast(Lv[16 * g + i] + 8_388_608, to: KQuantLanes.U.self)
-                for j in 0..<width { L[16 * (width * g + j) + i] = Int8(truncatingIfNeeded: u[j]) }
+        // Final levels 0…63 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps
+        // the search's levels.
+        let lo = V(repeating: -32), hi = V(repeating: 31), shift = V(repeating: 32 + 8_388_608)
+        for j in 0..<16 {
+            let dl = d * Float(sc[j])
+            if dl == 0 {
+                for h in 0..<2 {
+                    var v = V.zero
+                    for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
+                    Lu[2 * j + h] = v + 8_388_608
+                }
+                continue
+            }
+            let dlv = V(repeating: dl)
+            for h in 0..<2 {
+                let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
+                Lu[2 * j + h] = KQuantLanes.clamp(KQuantLanes.nearestExact(xv / dlv), lo, hi) + shift
             }
         }
-        pack(L, y)
-        return true
-    }
-
-    @inline(__always)
-    static func pack(_ L: UnsafeMutablePointer<Int8>, _ y: UnsafeMutableRawPointer) {
+        // ql byte 64·h + m holds the low four bits of levels 128·h + m and +64, byte 64·h + 32 + m those of +32 and +96;
+        // qh byte 32·h + m the high two bits of all four.
         for h in 0..<2 {
-            let base = 128 * h
-            for l in 0..<32 {
-                let a = UInt8(bitPattern: L[base + l]), b = UInt8(bitPattern: L[base + l + 32])
-                let c = UInt8(bitPattern: L[base + l + 64]), e = UInt8(bitPattern: L[base + l + 96])
-                y.storeBytes(of: (a & 0xf) | ((c & 0xf) << 4), toByteOffset: 64 * h + l, as: UInt8.self)
-                y.storeBytes(of: (b & 0xf) | ((e & 0xf) << 4), toByteOffset: 64 * h + 32 + l, as: UInt8.self)
-                let qh = (a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6)
-                y.storeBytes(of: qh, toByteOffset: 128 + 32 * h + l, as: UInt8.self)
+            for c in 0..<4 {
+                @_transparent func level(_ k: Int) -> U { unsafeBitCast(Lu[16 * h + 4 * k + c], to: U.self) & 63 }
+                let a = level(0), b = level(1), e = level(2), f = level(3)
+                let q0 = (a & 0xf) | (e & 0xf) &<< 4, q1 = (b & 0xf) | (f & 0xf) &<< 4
+                let qh = a &>> 4 | (b &>> 4) &<< 2 | (e &>> 4) &<< 4 | (f &>> 4) &<< 6
+                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q0), toByteOffset: 64 * h + 8 * c, as: SIMD8<UInt8>.self)
+                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q1), toByteOffset: 64 * h + 32 + 8 * c, as: SIMD8<UInt8>.self)
+                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: qh), toByteOffset: 128 + 32 * h + 8 * c, as: SIMD8<UInt8>.self)
             }
         }
     }
 
-    /// Direct transcription of ggml's scalar code (used for blocks with non-finite or huge values).
+    /// Direct transcription of ggml's scalar code (used for blocks with non-finite or huge values, where the searches' float rounding is not exact).
     @inline(__always)
     static func encodeBlock(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, L: UnsafeMutablePointer<Int8>,
