@@ -54,32 +54,36 @@ final class GGMLAdversarialTests: XCTestCase {
         }
     }
 
+    /// `count` super-blocks of 16 sub-blocks of 16 values: each sub-block draws a kind (< `kinds`) and a magnitude,
+    /// then `value(kind, magnitude, index, generator)` makes its values.
+    static func superBlocks(_ count: Int, seed: UInt64, kinds: Int, magnitude: (inout GGMLCodecPropertyTests.SplitMix) -> Float,
+                            _ value: (Int, Float, Int, inout GGMLCodecPropertyTests.SplitMix) -> Float) -> [Float] {
+        var g = GGMLCodecPropertyTests.SplitMix(state: seed)
+        var x = [Float](repeating: 0, count: 256 * count)
+        for subBlock in 0..<(16 * count) {
+            let kind = Int(g.next() % UInt64(kinds))
+            let m = magnitude(&g)
+            for i in 0..<16 { x[16 * subBlock + i] = value(kind, m, i, &g) }
+        }
+        return x
+    }
+
     /// Q3_K's refinement (ggml's `make_q3_quants`) changes levels only in sub-blocks whose value of largest magnitude is
     /// negative; the fast path runs its first pass in lanes and continues the few changing sub-blocks one by one. These
     /// blocks make many such sub-blocks, several changes per pass and several passes, ties and zeros among them.
     func testQ3KRefinementMatchesScalar() {
-        var g = GGMLCodecPropertyTests.SplitMix(state: 4242)
         let blocks = 2048
-        var x = [Float](repeating: 0, count: 256 * blocks)
-        for b in 0..<blocks {
-            for j in 0..<16 {
-                let kind = Int(g.next() % 8)
-                let scale = Float(pow(10, -4 + 6 * g.unit()))
-                for i in 0..<16 {
-                    let z = Float(g.normal())
-                    var v: Float
-                    switch kind {
-                    case 0: v = scale * z
-                    case 1: v = scale * (i == Int(g.next() % 16) ? -4 : z)                      // a negative outlier
-                    case 2: v = scale * Float(g.unit() * 1.8 - 1)                              // uniform, leaning negative
-                    case 3: v = scale * (Float(Int(g.next() % 8) - 4) + 0.05 * z)               // near the levels
-                    case 4: v = scale * Float(Int(g.next() % 9) - 5) * 0.5                      // half-level ties
-                    case 5: v = i % 4 == 0 ? 0 : -scale * abs(z)                                // all ≤ 0, zeros
-                    case 6: v = scale * (z - 1.5)                                               // shifted negative
-                    default: v = i == 0 ? -scale : scale * Float(Int(g.next() % 3) - 1) * 0.75  // few distinct values
-                    }
-                    x[256 * b + 16 * j + i] = v
-                }
+        let x = Self.superBlocks(blocks, seed: 4242, kinds: 8, magnitude: { Float(pow(10, -4 + 6 * $0.unit())) }) { kind, scale, i, g in
+            let z = Float(g.normal())
+            switch kind {
+            case 0: return scale * z
+            case 1: return scale * (i == Int(g.next() % 16) ? -4 : z)                      // a negative outlier
+            case 2: return scale * Float(g.unit() * 1.8 - 1)                              // uniform, leaning negative
+            case 3: return scale * (Float(Int(g.next() % 8) - 4) + 0.05 * z)               // near the levels
+            case 4: return scale * Float(Int(g.next() % 9) - 5) * 0.5                      // half-level ties
+            case 5: return i % 4 == 0 ? 0 : -scale * abs(z)                                // all ≤ 0, zeros
+            case 6: return scale * (z - 1.5)                                               // shifted negative
+            default: return i == 0 ? -scale : scale * Float(Int(g.next() % 3) - 1) * 0.75  // few distinct values
             }
         }
         compare("Q3_K", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
@@ -89,27 +93,17 @@ final class GGMLAdversarialTests: XCTestCase {
     /// and next to the rounding boundaries of every candidate, with ± ties of the largest magnitude, and make the final
     /// levels of some sub-blocks keep the search's levels (a scale that rounds to 0).
     func testQ6KSearchMatchesScalar() {
-        var g = GGMLCodecPropertyTests.SplitMix(state: 99)
         let blocks = 2048
-        var x = [Float](repeating: 0, count: 256 * blocks)
-        for b in 0..<blocks {
-            for j in 0..<16 {
-                let kind = Int(g.next() % 6)
-                let m = Float(pow(10, -3 + 5 * g.unit())) * (g.next() % 2 == 0 ? 1 : -1)
-                for i in 0..<16 {
-                    let step = Float(Int(g.next() % 19) - 9)
-                    let k = Float(Int(g.next() % 66) - 33) + (g.next() % 2 == 0 ? 0.5 : 0)
-                    var v: Float
-                    switch kind {
-                    case 0: v = m * k / (32 + 0.1 * step)                          // on a candidate's boundaries
-                    case 1: v = (m * k / (32 + 0.1 * step)).nextUp                   // next to them
-                    case 2: v = i == 0 ? m : (i == 1 ? -m : m * Float(g.unit() * 2 - 1)) // ± ties of the maximum
-                    case 3: v = i % 2 == 0 ? m : -m
-                    case 4: v = m * 1e-4 * Float(g.normal())                         // tiny next to large sub-blocks
-                    default: v = m * Float(g.normal())
-                    }
-                    x[256 * b + 16 * j + i] = v
-                }
+        let x = Self.superBlocks(blocks, seed: 99, kinds: 6, magnitude: { Float(pow(10, -3 + 5 * $0.unit())) * ($0.next() % 2 == 0 ? 1 : -1) }) { kind, m, i, g in
+            let step = Float(Int(g.next() % 19) - 9)
+            let k = Float(Int(g.next() % 66) - 33) + (g.next() % 2 == 0 ? 0.5 : 0)
+            switch kind {
+            case 0: return m * k / (32 + 0.1 * step)                          // on a candidate's boundaries
+            case 1: return (m * k / (32 + 0.1 * step)).nextUp                   // next to them
+            case 2: return i == 0 ? m : (i == 1 ? -m : m * Float(g.unit() * 2 - 1)) // ± ties of the maximum
+            case 3: return i % 2 == 0 ? m : -m
+            case 4: return m * 1e-4 * Float(g.normal())                         // tiny next to large sub-blocks
+            default: return m * Float(g.normal())
             }
         }
         compare("Q6_K", x, blockBytes: Q6KCodec.blockBytes) { Q6KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
