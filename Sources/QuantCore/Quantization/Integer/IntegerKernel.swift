@@ -105,16 +105,16 @@ extension IntegerKernel {
     /// instead of being stored, for `count` weights sharing one set of parameters (a per-tensor scale).
     /// `clamps: false` skips the clamp where the range guarantees it cannot act (symmetric min-max, f32 scale).
     static func measure(_ x: UnsafePointer<Float>, count: Int, parameters p: UnitParameters, clamps: Bool, into sums: inout ErrorSums) {
-        var acc = sums
+        let clamps = clamps || !p.inverse.isFinite
+        var lo = IntegerUnitLanes.Lanes(), hi = lo
         var i = 0
         while i < count {
             let n = count &- i < ErrorSums.flushInterval ? count &- i : ErrorSums.flushInterval
-            measureUnit(x + i, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest,
-                        clamps: clamps || !p.inverse.isFinite, into: &acc)
-            acc.flushIfFull()
+            // One small function per flush interval: inlined here, the loop ran out of registers and kept
+            // three of its sums on the stack.
+            measurePiece(x + i, n, p, clamps: clamps, into: &sums, scanning: nil, symmetric: true, lo: &lo, hi: &hi)
             i &+= n
         }
-        sums = acc
     }
 
     /// Measures `units` consecutive units of `unitLength` weights under min-max parameters, computed
