@@ -157,14 +157,9 @@ extension IntegerKernel {
                     let scale = table.load(fromByteOffset: j &* 4, as: Float.self), inverse = table.load(fromByteOffset: 32 &+ j &* 4, as: Float.self)
                     let lowest = table.load(fromByteOffset: 64 &+ j &* 4, as: Float.self), highest = table.load(fromByteOffset: 96 &+ j &* 4, as: Float.self)
                     let clamps = table.load(fromByteOffset: 128 &+ j &* 4, as: Float.self) == 0
-                    var i = 0
-                    while i < unitLength {
-                        let n = unitLength &- i < ErrorSums.flushInterval ? unitLength &- i : ErrorSums.flushInterval
-                        measureUnit(unit + i, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest,
-                                    clamps: clamps, into: &acc)
-                        acc.flushIfFull()
-                        i &+= n
-                    }
+                    // Shorter than `longUnit`, which is the flush interval: one call covers the unit.
+                    measureUnit(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+                    acc.flushIfFull()
                 }
                 first &+= 8
             }
@@ -173,7 +168,8 @@ extension IntegerKernel {
     }
 
     /// Units at least this long (channels) are measured one at a time, each overlapped with reading the next.
-    static let longUnit = 1024
+    /// Shorter ones are measured whole between flushes, so this may not exceed `ErrorSums.flushInterval`.
+    static let longUnit = ErrorSums.flushInterval
 
     /// Min-max units of at least `longUnit` weights: while a unit's error is measured, piece by piece, the
     /// range of the next unit is gathered piece by piece in between, so the core is not idle waiting on
