@@ -13,6 +13,52 @@ struct FloatStorageQuantizer: TensorEncoder {
         }
     }
 
+    /// F16 and BF16 round eight weights at a time and sum their error in registers, without storing them.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        guard storage != .f32 else {
+            fakeQuantize(input, count: count, start: start, into: scratch)
+            sums.add(input, scratch, count: count)
+            return
+        }
+        let vectorLength = count & ~7
+        var i = 0
+        while i < vectorLength {
+            let n = Swift.min(ErrorSums.flushInterval, vectorLength - i)
+            Self.measureRounded(input + i, n, toHalf: storage == .f16, into: &sums)
+            i += n
+        }
+        if i < count {
+            fakeQuantize(input + i, count: count - i, start: start + i, into: scratch)
+            sums.add(input + i, scratch, count: count - i)
+        }
+    }
+
+    /// `n` (a multiple of 8, at most the flush interval) weights rounded to f16 or bf16, their error added to `sums`.
+    /// A small function of its own, so that its loop keeps the sums in registers.
+    @inline(never)
+    static func measureRounded(_ x: UnsafePointer<Float>, _ n: Int, toHalf: Bool, into sums: inout ErrorSums) {
+        typealias V = ErrorSums.Lanes
+        let raw = UnsafeRawPointer(x)
+        var acc = sums
+        var i = 0
+        if toHalf {
+            while i < n {
+                let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+                acc.add(w, Half.round(w))
+                i &+= 8
+            }
+        } else {
+            while i < n {
+                let w = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+                acc.add(w, BFloat16.round(w))
+                i &+= 8
+            }
+        }
+        acc.pending &+= n
+        acc.flushIfFull()
+        sums = acc
+    }
+
     func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(storedBytes)
@@ -48,6 +94,13 @@ enum BFloat16 {
     }
 
     static func round(_ value: Float) -> Float { Float(bitPattern: UInt32(fromFloat(value)) << 16) }
+
+    /// `round` of eight finite lanes: the low 16 bits rounded away to nearest even (integer vector operations).
+    @inline(__always)
+    static func round(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        return unsafeBitCast((bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) & 0xFFFF_0000, to: SIMD8<Float>.self)
+    }
 }
 
 /// A GGUF block type through llama.cpp-exact codecs: quantise each block, then dequantise it.

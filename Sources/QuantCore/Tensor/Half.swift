@@ -32,6 +32,20 @@ public enum Half {
         return sign | UInt16(truncatingIfNeeded: shifted)
     }
 
+    /// `round` of eight finite lanes at once, with integer adds and shifts and float compares only (all vector
+    /// instructions on SSE2): normal halves keep 10 of the 23 mantissa bits, rounded to nearest even; subnormal
+    /// halves are multiples of 2⁻²⁴ (adding and subtracting 0.5 rounds to one, ties to even); 65520 and above
+    /// become infinity. The sign is kept.
+    @inline(__always)
+    public static func round(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        let magnitude = bits & 0x7FFF_FFFF
+        let a = unsafeBitCast(magnitude, to: SIMD8<Float>.self)
+        let normal = unsafeBitCast((magnitude &+ 0x0FFF &+ ((magnitude &>> 13) & 1)) & 0xFFFF_E000, to: SIMD8<Float>.self)
+        let rounded = normal.replacing(with: (a + 0.5) - 0.5, where: a .< 0x1p-14).replacing(with: .infinity, where: a .>= 65520)
+        return unsafeBitCast(unsafeBitCast(rounded, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: SIMD8<Float>.self)
+    }
+
     /// Rounds a Float through fp16 and back, as ggml does with `GGML_FP32_TO_FP16` then `GGML_FP16_TO_FP32`.
     @inline(__always)
     public static func round(_ value: Float) -> Float { toFloat(fromFloat(value)) }

@@ -33,4 +33,33 @@ import Testing
             bits = next
         }
     }
+
+    /// The eight-lane roundings used by the fused kernels equal the scalar ones on every finite value of a spread of
+    /// bit patterns, and on every fp16 value and midpoint neighbourhood.
+    @Test func laneRoundingsEqualTheScalarRoundings() {
+        var values: [Float] = []
+        var bits: UInt32 = 0
+        while true {
+            let value = Float(bitPattern: bits)
+            if value.isFinite { values.append(value) }
+            let (next, overflow) = bits.addingReportingOverflow(40_009)
+            if overflow { break }
+            bits = next
+        }
+        for code in stride(from: 0, to: 0x7C00, by: 7) {
+            let low = Float(Float16(bitPattern: UInt16(code))), high = Float(Float16(bitPattern: UInt16(code + 1)))
+            let middle = Float((Double(low) + Double(high)) / 2)
+            values += [low, middle, middle.nextDown, middle.nextUp, -middle, 65519.99, 65520, -65520]
+        }
+        while values.count % 8 != 0 { values.append(0) }
+        for start in stride(from: 0, to: values.count, by: 8) {
+            var lanes = SIMD8<Float>()
+            for k in 0..<8 { lanes[k] = values[start + k] }
+            let half = Half.round(lanes), brain = BFloat16.round(lanes)
+            for k in 0..<8 {
+                #expect(half[k].bitPattern == Half.round(lanes[k]).bitPattern, "f16 of \(lanes[k])")
+                #expect(brain[k].bitPattern == BFloat16.round(lanes[k]).bitPattern, "bf16 of \(lanes[k])")
+            }
+        }
+    }
 }

@@ -20,7 +20,7 @@ struct IntegerUnitLanes {
     @_transparent
     init(absMax m: Lanes, qmax: Float, f16Scale: Bool) {
         var s = m / Lanes(repeating: qmax)
-        if f16Scale { s = Self.roundedToHalf(s) }
+        if f16Scale { s = Half.round(s) }
         s = s.replacing(with: 0, where: .!(s .> 0) .| (s .== .infinity))
         scale = s
         inverse = Self.reciprocal(s)
@@ -38,7 +38,7 @@ struct IntegerUnitLanes {
         let lo = mn.replacing(with: zeroLanes, where: mn .> zeroLanes)
         let hi = mx.replacing(with: zeroLanes, where: mx .< zeroLanes)
         var s = (hi - lo) / Lanes(repeating: qmax)
-        if f16Scale { s = Self.roundedToHalf(s) }
+        if f16Scale { s = Half.round(s) }
         s = s.replacing(with: 0, where: .!(s .> 0) .| (s .== .infinity))
         scale = s
         let r = Self.reciprocal(s)
@@ -64,19 +64,6 @@ struct IntegerUnitLanes {
     static func roundedEven(_ x: Lanes) -> Lanes {
         let magic = Lanes(repeating: IntegerKernel.roundingMagic)
         return (x + magic) - magic
-    }
-
-    /// `Half.round` for non-negative lanes: fp16 rounding to nearest even, subnormals included, 65520 and
-    /// above to infinity.
-    @_transparent
-    static func roundedToHalf(_ x: Lanes) -> Lanes {
-        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        // Normal halves keep 10 of the 23 mantissa bits: round the 13 dropped bits to nearest even.
-        let normal = unsafeBitCast((bits &+ 0x0FFF &+ ((bits &>> 13) & 1)) & 0xFFFF_E000, to: Lanes.self)
-        // Subnormal halves are multiples of 2⁻²⁴: adding and subtracting 0.5 rounds to one, ties to even.
-        let subnormal = (x + 0.5) - 0.5
-        return normal.replacing(with: subnormal, where: x .< 0x1p-14)
-            .replacing(with: .infinity, where: x .>= 65520)
     }
 
     /// Eight per-unit vectors of partial maxima reduced to one vector: lane j is the largest lane of `v[j]`.
