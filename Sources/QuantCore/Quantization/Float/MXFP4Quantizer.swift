@@ -57,6 +57,42 @@ struct MXFP4Quantizer: TensorEncoder {
         }
     }
 
+    /// The same values as `fakeQuantize`, their error summed in registers without storing them.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        var offset = 0
+        while offset < count {
+            let n = Swift.min(ErrorSums.flushInterval, count - offset)
+            Self.measureBlocks(input + offset, blocks: n / Self.blockSize, into: &sums)
+            offset += n
+        }
+    }
+
+    /// `blocks` blocks (at most a flush interval of weights); a small function so its loop keeps the sums in registers.
+    @inline(never)
+    static func measureBlocks(_ x: UnsafePointer<Float>, blocks: Int, into sums: inout ErrorSums) {
+        typealias V = ErrorSums.Lanes
+        let constants = E2M1.format.vectorConstants
+        var acc = sums
+        for b in 0..<blocks {
+            let raw = UnsafeRawPointer(x + b &* blockSize)
+            let v0 = raw.loadUnaligned(as: V.self), v1 = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let v2 = raw.loadUnaligned(fromByteOffset: 64, as: V.self), v3 = raw.loadUnaligned(fromByteOffset: 96, as: V.self)
+            let m = FloatFormatKernel.maximum(FloatFormatKernel.maximum(FloatFormatKernel.magnitude(v0), FloatFormatKernel.magnitude(v1)),
+                                              FloatFormatKernel.maximum(FloatFormatKernel.magnitude(v2), FloatFormatKernel.magnitude(v3)))
+            // As in `fakeQuantize`: X and 1/X are powers of two built from the exponent field.
+            let code = Swift.max(Int32(m.horizontalMax.bitPattern >> 23) - 2, 0)
+            let scale = V(repeating: Float(bitPattern: code == 0 ? 0x0040_0000 : UInt32(code) << 23))
+            let inverse = V(repeating: Float(bitPattern: UInt32(254 - code) << 23))
+            acc.add(v0, MiniFloatFormat.roundVector(v0 * inverse, constants) * scale)
+            acc.add(v1, MiniFloatFormat.roundVector(v1 * inverse, constants) * scale)
+            acc.add(v2, MiniFloatFormat.roundVector(v2 * inverse, constants) * scale)
+            acc.add(v3, MiniFloatFormat.roundVector(v3 * inverse, constants) * scale)
+        }
+        acc.pending &+= blocks &* blockSize
+        acc.flushIfFull()
+        sums = acc
+    }
+
     // MARK: - Reference: per block [E8M0 scale][16 bytes of E2M1 nibbles, low nibble first]
 
     func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
