@@ -33,13 +33,6 @@ struct ErrorSums {
         maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
     }
 
-    /// Adds sixteen weights and their dequantised values, as two vectors of eight.
-    @inline(__always)
-    mutating func add(_ w: SIMD16<Float>, _ q: SIMD16<Float>) {
-        add(w.lowHalf, q.lowHalf)
-        add(w.highHalf, q.highHalf)
-    }
-
     /// Takes back lanes that a kernel copied out to keep in registers (a loop with no call in it), after it
     /// added `count` more weights to them; flushes if due.
     @inline(__always)
