@@ -5,8 +5,9 @@
 /// Only what cannot be known in advance is summed per weight: Σ(ŵ − w)², Σŵ² and max (ŵ − w)². Σw² comes from
 /// the tensor's statistics and Σw·ŵ follows from (Σw² + Σŵ² − Σ(ŵ − w)²) / 2, so each weight costs two
 /// multiply-adds and a max instead of four and a max. The largest error is tracked as its square, which is
-/// already computed: √ of the Float square, rounded back to Float, is |ŵ − w| exactly (the square's relative
-/// rounding, at most 2⁻²⁴, moves the root by at most half of |ŵ − w|'s last place) unless the square underflows.
+/// already computed: √ of the Float square, rounded back to Float, is |ŵ − w| (the square's relative rounding,
+/// at most 2⁻²⁴, moves the root by at most half of |ŵ − w|'s last place) unless the square underflows (|ŵ − w|
+/// below about 1e-19) or overflows (above about 1.8e19), where the Float sums of squares are lost as well.
 struct ErrorSums {
     typealias Lanes = SIMD8<Float>
 
