@@ -177,6 +177,88 @@ extension LegacyBlockLanes {
     }
 }
 
+/// One of the 32-element 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1) as `LegacyBlockLanes.encodeTwoPass` needs it.
+///
+/// Formats without an offset (`_0`) store d = (signed absmax)/−(maxLevel + 1)/2 and take levels
+/// MIN(maxLevel, (int)(x/d + (maxLevel + 1)/2 + 0.5)); formats with one (`_1`) store d = (max − min)/maxLevel and the
+/// minimum, and take (int)((x − min)/d + 0.5), capped at maxLevel where ggml caps it (Q4_1; Q5_1 does not).
+protocol LegacyTwoPassFormat {
+    static var blockBytes: Int { get }
+    /// 15 for the 4-bit formats, 31 for the 5-bit ones.
+    static var maxLevel: UInt8 { get }
+    /// Whether the format subtracts its block minimum before scaling (Q4_1, Q5_1).
+    static var subtractsOffset: Bool { get }
+    /// Whether ggml caps the levels at `maxLevel` (all but Q5_1).
+    static var capsLevels: Bool { get }
+    /// ggml's scalar code, for the blocks the fast path leaves.
+    static func encodeScalar(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer)
+}
+
+extension LegacyTwoPassFormat {
+    /// Stores the block's fp16 fields and returns (offset, 1/d); a NaN 1/d sends the block to `encodeScalar`.
+    @inline(__always)
+    static func scale(_ xb: UnsafePointer<Float>, _ yb: UnsafeMutableRawPointer) -> SIMD2<Float> {
+        typealias S = LegacyBlockLanes
+        let (min, max) = S.extremes(S.load(xb, 0), S.load(xb, 1))
+        if subtractsOffset {
+            let d = (max - min) / Float(maxLevel)
+            storeHalf(d, yb, 0)
+            storeHalf(min, yb, 2)
+            // A zero minimum may be -0 or +0 depending on which came first; the scalar code keeps ggml's.
+            return SIMD2(min, min != 0 && S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan)
+        }
+        let d = S.signedAbsMax(xb, lo: min, hi: max) / -Float((Int(maxLevel) + 1) / 2)
+        storeHalf(d, yb, 0)
+        return SIMD2(0, S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan)
+    }
+
+    /// t = (x − offset)·(1/d) + bias lies in [0.5, maxLevel + 1.5]; the level is `(int)t`.
+    static var bias: Float { subtractsOffset ? 0.5 : Float((Int(maxLevel) + 1) / 2) + 0.5 }
+
+    /// Writes the levels of a block whose lanes are all codes of finite t: after the fp16 fields, the fifth bits
+    /// (5-bit formats), then the nibbles.
+    @inline(__always)
+    static func store(_ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
+        typealias S = LegacyBlockLanes
+        let l0 = capsLevels ? S.capped(c0, level: maxLevel) : c0, l1 = capsLevels ? S.capped(c1, level: maxLevel) : c1
+        var at = subtractsOffset ? 4 : 2
+        if maxLevel == 31 {
+            yb.storeBytes(of: S.fifthBits(l0, l1).littleEndian, toByteOffset: at, as: UInt32.self)
+            at += 4
+        }
+        yb.storeBytes(of: S.nibbles(l0, l1), toByteOffset: at, as: S.B.self)
+    }
+}
+
+extension LegacyBlockLanes {
+    /// The encoder the 4- and 5-bit formats share, in two passes over each group of blocks (see `group`): first
+    /// every block's scale, then every block's levels.
+    static func encodeTwoPass<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: group) { buffer in
+            let params = buffer.baseAddress!
+            var first = 0
+            while first < blocks {
+                let n = Swift.min(group, blocks - first)
+                let xg = x + 32 * first, yg = y + F.blockBytes * first
+                for k in 0..<n { params[k] = F.scale(xg + 32 * k, yg + F.blockBytes * k) }
+                for k in 0..<n {
+                    let xb = xg + 32 * k, yb = yg + F.blockBytes * k
+                    let offset = params[k][0], id = params[k][1]
+                    let v0 = F.subtractsOffset ? load(xb, 0) - offset : load(xb, 0)
+                    let v1 = F.subtractsOffset ? load(xb, 1) - offset : load(xb, 1)
+                    let c0 = codes(v0 * id + F.bias), c1 = codes(v1 * id + F.bias)
+                    guard areCodes(c0, c1) else {
+                        F.encodeScalar(xb, blocks: 1, into: yb)
+                        continue
+                    }
+                    F.store(c0, c1, yb)
+                }
+                first += n
+            }
+        }
+    }
+}
+
 extension LegacyBlockLanes {
     /// ggml's signed maximum (`if (amax < fabsf(v)) { amax = fabsf(v); max = v; }`) from the block's extremes:
     /// the value with the largest magnitude. Only when +a and −a both occur does the order matter, and only then

@@ -4,37 +4,7 @@ enum Q4_0Codec {
     static let blockBytes = 18
 
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        typealias S = LegacyBlockLanes
-        // Two passes over each group of blocks (see `LegacyBlockLanes.group`).
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: S.group) { buffer in
-            let ids = buffer.baseAddress!
-            var first = 0
-            while first < blocks {
-                let n = Swift.min(S.group, blocks - first)
-                let xg = x + blockElements * first, yg = y + blockBytes * first
-                for k in 0..<n {
-                    let xb = xg + blockElements * k
-                    let (lo, hi) = S.extremes(S.load(xb, 0), S.load(xb, 1))
-                    let d = S.signedAbsMax(xb, lo: lo, hi: hi) / -8
-                    let id: Float = d != 0 ? 1 / d : 0
-                    storeHalf(d, yg + blockBytes * k, 0)
-                    // A NaN id sends the block to the scalar code.
-                    ids[k] = S.isFastScale(d) ? id : .nan
-                }
-                for k in 0..<n {
-                    let xb = xg + blockElements * k, yb = yg + blockBytes * k
-                    let id = ids[k]
-                    // t = x·id + 8.5 lies in [0.5, 16.5]; the level is MIN(15, (int)t).
-                    let c0 = S.codes(S.load(xb, 0) * id + 8.5), c1 = S.codes(S.load(xb, 1) * id + 8.5)
-                    guard S.areCodes(c0, c1) else {
-                        encodeScalar(xb, blocks: 1, into: yb)
-                        continue
-                    }
-                    yb.storeBytes(of: S.nibbles(S.capped(c0, level: 15), S.capped(c1, level: 15)), toByteOffset: 2, as: S.B.self)
-                }
-                first += n
-            }
-        }
+        LegacyBlockLanes.encodeTwoPass(Self.self, x, blocks: blocks, into: y)
     }
 
     /// Direct transcription of ggml's scalar code (used for blocks with non-finite values or a subnormal scale).
@@ -75,4 +45,10 @@ enum Q4_0Codec {
             }
         }
     }
+}
+
+extension Q4_0Codec: LegacyTwoPassFormat {
+    static var maxLevel: UInt8 { 15 }
+    static var subtractsOffset: Bool { false }
+    static var capsLevels: Bool { true }
 }
