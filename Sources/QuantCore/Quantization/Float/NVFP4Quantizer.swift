@@ -63,6 +63,62 @@ struct NVFP4Quantizer: TensorEncoder {
         }
     }
 
+    /// The same values as `fakeQuantize`, their error summed in registers without storing them.
+    func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
+        var offset = 0
+        while offset < count {
+            let n = Swift.min(ErrorSums.flushInterval, count - offset)
+            Self.measureBlocks(input + offset, blocks: n / Self.blockSize, globalScale: globalScale, into: &sums)
+            offset += n
+        }
+    }
+
+    /// `blocks` blocks (at most a flush interval of weights). The divisors of eight blocks are computed together in
+    /// lanes (absmax by a transposed reduction, the E4M3 rounding of the block scale as a vector), so their divisions
+    /// and roundings overlap instead of each block waiting on its own; then each block's error is summed in registers.
+    @inline(never)
+    static func measureBlocks(_ x: UnsafePointer<Float>, blocks: Int, globalScale g: Float, into sums: inout ErrorSums) {
+        typealias V = ErrorSums.Lanes
+        let elements = E2M1.format.vectorConstants, scales = MiniFloatFormat.e4m3.vectorConstants
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { partial in
+            let maxima = partial.baseAddress!
+            var acc = sums
+            var first = 0
+            while first < blocks {
+                let inBatch = blocks - first < 8 ? blocks - first : 8
+                for k in 0..<8 {
+                    // Lanes past the last block repeat it; their divisors are not used.
+                    let raw = UnsafeRawPointer(x + (first + (k < inBatch ? k : inBatch - 1)) * blockSize)
+                    maxima[k] = FloatFormatKernel.maximum(FloatFormatKernel.magnitude(raw.loadUnaligned(as: V.self)),
+                                                          FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: 32, as: V.self)))
+                }
+                let absMax = IntegerUnitLanes.transposedMax(maxima)
+                // As in `fakeQuantize`: d = e4m3(absmax / (6g)) · g, with scale 1 for an all-zero block; 0 when g is 0.
+                let ratio = (absMax / V(repeating: 6 * g)).replacing(with: 1, where: absMax .== 0)
+                let d = g > 0 ? MiniFloatFormat.roundVector(ratio, scales) * V(repeating: g) : V(repeating: 0)
+                let table = UnsafeMutableRawPointer(maxima)
+                table.storeBytes(of: d, as: V.self)
+                for k in 0..<inBatch {
+                    let raw = UnsafeRawPointer(x + (first + k) * blockSize)
+                    let v0 = raw.loadUnaligned(as: V.self), v1 = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
+                    let dk = table.load(fromByteOffset: 4 * k, as: Float.self)
+                    if dk > 0 {
+                        let vd = V(repeating: dk)
+                        acc.add(v0, MiniFloatFormat.roundVector(v0 / vd, elements) * vd)
+                        acc.add(v1, MiniFloatFormat.roundVector(v1 / vd, elements) * vd)
+                    } else {
+                        acc.add(v0, V(repeating: 0))
+                        acc.add(v1, V(repeating: 0))
+                    }
+                }
+                first += 8
+            }
+            acc.pending &+= blocks &* blockSize
+            acc.flushIfFull()
+            sums = acc
+        }
+    }
+
     // MARK: - Reference: [nibbles: n/2][E4M3 block scales: n/16][g: f32 LE]
 
     func encode(_ input: UnsafeBufferPointer<Float>) -> [UInt8] {
