@@ -92,7 +92,7 @@ struct NVFP4Quantizer: TensorEncoder {
                     maxima[k] = FloatFormatKernel.maximum(FloatFormatKernel.magnitude(raw.loadUnaligned(as: V.self)),
                                                           FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: 32, as: V.self)))
                 }
-                let absMax = IntegerUnitLanes.transposedMax(maxima)
+                let absMax = TransposedReduction.maxima(maxima)
                 // As in `fakeQuantize`: d = e4m3(absmax / (6g)) · g, with scale 1 for an all-zero block; 0 when g is 0.
                 let ratio = (absMax / V(repeating: 6 * g)).replacing(with: 1, where: absMax .== 0)
                 let d = g > 0 ? MiniFloatFormat.roundVector(ratio, scales) * V(repeating: g) : V(repeating: 0)

@@ -67,8 +67,8 @@ extension IntegerKernel {
                     }
                 }
                 let lanes = symmetric
-                    ? IntegerUnitLanes(absMax: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
-                    : IntegerUnitLanes(min: IntegerUnitLanes.transposedMin(lows), max: IntegerUnitLanes.transposedMax(highs), qmax: qmax, f16Scale: f16Scale)
+                    ? IntegerUnitLanes(absMax: TransposedReduction.maxima(highs), qmax: qmax, f16Scale: f16Scale)
+                    : IntegerUnitLanes(min: TransposedReduction.minima(lows), max: TransposedReduction.maxima(highs), qmax: qmax, f16Scale: f16Scale)
                 // Through memory once per batch: indexing the lanes directly copies all five vectors per unit.
                 let table = UnsafeMutableRawPointer(partial.baseAddress!)
                 table.storeBytes(of: lanes.scale, toByteOffset: 0, as: IntegerUnitLanes.Lanes.self)
@@ -112,13 +112,12 @@ extension IntegerKernel {
             let unit = x + u &* unitLength, next = unit + unitLength
             let hasNext = u &+ 1 < units
             let clamps = lanes.clampFree[0] == 0
-            let inverse = lanes.inverse[0], scale = lanes.scale[0], lowest = lanes.lowest[0], highest = lanes.highest[0]
+            let p = UnitParameters(scale: lanes.scale[0], inverse: lanes.inverse[0], lowest: lanes.lowest[0], highest: lanes.highest[0])
             lo = hasNext ? V(repeating: next[0]) : lo
             hi = hasNext ? (symmetric ? V(repeating: 0) : lo) : hi
             var i = 0
             while i < unitLength {
                 let n = unitLength &- i < piece ? unitLength &- i : piece
-                let p = UnitParameters(scale: scale, inverse: inverse, lowest: lowest, highest: highest)
                 measurePiece(unit + i, n, p, clamps: clamps, into: &acc, scanning: hasNext ? next + i : nil, symmetric: symmetric, lo: &lo, hi: &hi)
                 i &+= n
             }
@@ -159,20 +158,20 @@ extension IntegerKernel {
         var i = 0
         if clamps {
             let vMin = V(repeating: lowest), vMax = V(repeating: highest)
-            while i < vectorLength {
-                let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+            @_transparent func dequantized(_ v: V) -> V {
                 var q = (v * vInverse + magic) - magic
                 q = q.replacing(with: vMin, where: q .< vMin)
                 q = q.replacing(with: vMax, where: q .> vMax)
-                acc.add(v, q * vScale)
+                return q * vScale
+            }
+            while i < vectorLength {
+                let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+                acc.add(v, dequantized(v))
                 i &+= 8
             }
             if i < n {
                 let v = paddedLanes(x + i, n &- i)
-                var q = (v * vInverse + magic) - magic
-                q = q.replacing(with: vMin, where: q .< vMin)
-                q = q.replacing(with: vMax, where: q .> vMax)
-                acc.add(v, withoutPadding(q * vScale, n &- i))
+                acc.add(v, withoutPadding(dequantized(v), n &- i))
             }
         } else {
             while i < vectorLength {
@@ -210,12 +209,12 @@ extension IntegerKernel {
         var m = V(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            let a = unsafeBitCast(unsafeBitCast(raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self), to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+            let a = FloatFormatKernel.magnitude(raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self))
             m = m.replacing(with: a, where: a .> m)
             i &+= 8
         }
         if i < n {
-            let a = unsafeBitCast(unsafeBitCast(paddedLanes(x + i, n &- i), to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+            let a = FloatFormatKernel.magnitude(paddedLanes(x + i, n &- i))
             m = m.replacing(with: a, where: a .> m)
         }
         return m
