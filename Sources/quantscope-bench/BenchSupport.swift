@@ -21,6 +21,28 @@ enum Bench {
         return times.sorted()[runs / 2]
     }
 
+    /// Times `baseline` and `measured` alternately, after one warm-up call of each: the median time of each and the
+    /// median over the pairs of baseline time ÷ measured time, which a drift of the host's speed between pairs does not
+    /// move. A measured call slower than a second is timed once.
+    static func pairedMedians(runs: Int = 5, baseline: () -> Void, measured: () -> Void) -> (baseline: Double, measured: Double, ratio: Double) {
+        baseline()
+        let warm = now()
+        measured()
+        let pairs = now() - warm > 1 ? 1 : runs
+        var baselines: [Double] = [], measurements: [Double] = [], ratios: [Double] = []
+        for _ in 0..<pairs {
+            var start = now()
+            baseline()
+            baselines.append(now() - start)
+            start = now()
+            measured()
+            measurements.append(now() - start)
+            ratios.append(baselines.last! / measurements.last!)
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return (median(baselines), median(measurements), median(ratios))
+    }
+
     /// Peak resident set size of this process in bytes.
     static func peakRSS() -> Int {
         var usage = rusage()
@@ -47,7 +69,7 @@ enum Bench {
         let count = shape.reduce(1, *)
         var header = "{\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":\(shape),\"data_offsets\":[0,\(count * bytesPerElement)]}}"
         while (8 + header.utf8.count) % 64 != 0 { header += " " }
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var length = UInt64(header.utf8.count).littleEndian

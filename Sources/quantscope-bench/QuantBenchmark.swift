@@ -27,26 +27,25 @@ enum QuantBenchmark {
         let view = try model.weights(of: model.tensors[0])
         let stats = StatsComputer.compute(view)
         Bench.line("quantise + dequantise + error, \(shape[0])×\(shape[1]) f32 = \(count / 1_000_000) M weights; read = vectorised sum over the same bytes")
-        Bench.line("  spec                threads    G w/s   read G w/s   ratio   SQNR dB  bits/w")
+        Bench.line("  spec                threads    G w/s   read G w/s   ratio   SQNR dB  bits/w   (medians of paired runs)")
         for text in specs where filter.isEmpty || filter.contains(text) {
             let spec = try QuantSpec(parsing: text)
             for threads in [1, Parallel.coreCount] {
                 var sink: Float = 0
-                let read = Bench.median { sink += ReadBaseline.sum(view.bytes, threads: threads) }
                 var result: QuantResult?
-                let start = Bench.now()
                 do {
                     result = try Quantizer.evaluate(view, spec: spec, stats: stats, threads: threads)
                 } catch {
                     Bench.line("  \(text.padding(toLength: 18, withPad: " ", startingAt: 0))  not available: \(error)")
                     break
                 }
-                let single = Bench.now() - start
-                // Repeat fast specs and take the median; a single run of a slow one is accurate enough.
-                let time = single > 1 ? single : Bench.median(runs: 3) { result = try? Quantizer.evaluate(view, spec: spec, stats: stats, threads: threads) }
-                let weightsPerSecond = Double(count) / time / 1e9
-                let readWeights = Double(count) / read / 1e9
-                Bench.line("  \(text.padding(toLength: 18, withPad: " ", startingAt: 0))  \(String(threads).leftPad(7))  \(Bench.f(weightsPerSecond, 3).leftPad(7))  \(Bench.f(readWeights).leftPad(11))  \(Bench.f(weightsPerSecond / readWeights, 3).leftPad(6))  \(Bench.f(result!.error.sqnr).leftPad(8))  \(Bench.f(result!.bitsPerWeight, 3).leftPad(6))" + (sink.isNaN ? " " : ""))
+                // The host's speed drifts between seconds, so each timing of the spec is paired with a read of the
+                // same memory just before it, and the ratio is the median of the pairs' ratios.
+                let pairs = Bench.pairedMedians(baseline: { sink += ReadBaseline.sum(view.bytes, threads: threads) },
+                                                measured: { result = try? Quantizer.evaluate(view, spec: spec, stats: stats, threads: threads) })
+                let weightsPerSecond = Double(count) / pairs.measured / 1e9
+                let readWeights = Double(count) / pairs.baseline / 1e9
+                Bench.line("  \(text.padding(toLength: 18, withPad: " ", startingAt: 0))  \(String(threads).leftPad(7))  \(Bench.f(weightsPerSecond, 3).leftPad(7))  \(Bench.f(readWeights).leftPad(11))  \(Bench.f(pairs.ratio, 3).leftPad(6))  \(Bench.f(result!.error.sqnr).leftPad(8))  \(Bench.f(result!.bitsPerWeight, 3).leftPad(6))" + (sink.isNaN ? " " : ""))
             }
         }
         try sampleLatency()

@@ -34,12 +34,12 @@ enum StatsBenchmark {
             let view = try model.weights(of: tensor)
             for threads in [1, Parallel.coreCount] {
                 var sink: Float = 0
-                let read = Bench.median { sink += ReadBaseline.sum(view.bytes, threads: threads) }
                 var stats: TensorStats?
-                let time = Bench.median { stats = StatsComputer.compute(view, bins: 64, threads: threads) }
-                let readGBs = Double(view.bytes.count) / read / 1e9
-                let statsGBs = Double(view.bytes.count) / time / 1e9
-                Bench.line("  \(tensor.dtype.name.padding(toLength: 5, withPad: " ", startingAt: 0))  \(String(threads).leftPad(7))  \(Bench.f(Double(count) / time / 1e9).leftPad(11))  \(Bench.f(statsGBs).leftPad(10))  \(Bench.f(readGBs).leftPad(9))  \(Bench.f(statsGBs / readGBs).leftPad(5))" + (sink.isNaN || stats == nil ? " " : ""))
+                let pairs = Bench.pairedMedians(baseline: { sink += ReadBaseline.sum(view.bytes, threads: threads) },
+                                                measured: { stats = StatsComputer.compute(view, bins: 64, threads: threads) })
+                let readGBs = Double(view.bytes.count) / pairs.baseline / 1e9
+                let statsGBs = Double(view.bytes.count) / pairs.measured / 1e9
+                Bench.line("  \(tensor.dtype.name.padding(toLength: 5, withPad: " ", startingAt: 0))  \(String(threads).leftPad(7))  \(Bench.f(Double(count) / pairs.measured / 1e9).leftPad(11))  \(Bench.f(statsGBs).leftPad(10))  \(Bench.f(readGBs).leftPad(9))  \(Bench.f(pairs.ratio).leftPad(5))" + (sink.isNaN || stats == nil ? " " : ""))
             }
         }
     }
