@@ -103,13 +103,15 @@ struct FP8Quantizer: TensorEncoder {
             let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
             let start = i
             var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
+            // On magnitudes: |w| / s = |w / s|, and ŵ has the sign of w, so (ŵ − w)² = (|ŵ| − |w|)² and ŵ² = |ŵ|².
             @_transparent func step(_ w: Lanes) {
-                let q = MiniFloatFormat.roundVector(w / vs, k) * vs
-                let e = q - w
+                let a = FloatFormatKernel.magnitude(w)
+                let q = MiniFloatFormat.roundMagnitudeVector(a / vs, k) * vs
+                let e = q - a
                 let e2 = e * e
                 squaredError += e2
                 squaredDequantized += q * q
-                maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
+                maxSquaredError = FloatFormatKernel.runningMaximum(maxSquaredError, e2)
             }
             FloatFormatKernel.visit(raw, from: &i, to: end, lookahead: lookahead.map(UnsafeRawPointer.init), aheadMax: &aheadMax, step)
             acc.update(squaredError: squaredError, squaredDequantized: squaredDequantized, maxSquaredError: maxSquaredError, adding: i &- start)

@@ -52,6 +52,16 @@ enum FloatFormatKernel {
         return r
     }
 
+    /// `maximum(running, b)` for a running maximum of values that are never NaN: the same value, written
+    /// `running[i] > b[i] ? running[i] : b[i]` so that `maxps` can take `running` as its destination (the other
+    /// order costs a register copy per vector).
+    @_transparent
+    static func runningMaximum(_ running: Lanes, _ b: Lanes) -> Lanes {
+        var r = running
+        for i in 0..<8 { r[i] = running[i] > b[i] ? running[i] : b[i] }
+        return r
+    }
+
     /// Runs `step` on the vectors of `x` at float offsets `i` up to `end` (multiples of 8), leaving `i` at `end`;
     /// with `lookahead`, also folds max |lookahead| at the same offsets into `aheadMax`, so a later run's scale
     /// is found while this one is measured.
