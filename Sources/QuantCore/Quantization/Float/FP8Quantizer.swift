@@ -107,7 +107,7 @@ struct FP8Quantizer: TensorEncoder {
             @_transparent func step(_ w: Lanes) {
                 let a = FloatFormatKernel.magnitude(w)
                 let q = MiniFloatFormat.roundMagnitudeVector(a / vs, k) * vs
-                let e = q - a
+                let e = a - q  // (a − q)² = (q − a)², and a is not needed after: subps in place
                 let e2 = e * e
                 squaredError += e2
                 squaredDequantized += q * q

@@ -62,15 +62,24 @@ enum FloatFormatKernel {
         return r
     }
 
+    /// `minimum(a, limit)` for `a` without NaNs (a NaN lane gives `limit`), written `a[i] < limit[i] ? a[i] : limit[i]`
+    /// so that `minps` can take `a` as its destination and `limit` from memory.
+    @_transparent
+    static func capped(_ a: Lanes, at limit: Lanes) -> Lanes {
+        var r = a
+        for i in 0..<8 { r[i] = a[i] < limit[i] ? a[i] : limit[i] }
+        return r
+    }
+
     /// Runs `step` on the vectors of `x` at float offsets `i` up to `end` (multiples of 8), leaving `i` at `end`;
     /// with `lookahead`, also folds max |lookahead| at the same offsets into `aheadMax`, so a later run's scale
-    /// is found while this one is measured.
+    /// is found while this one is measured (`lookahead` holds finite values, as every chunk given to `measure` does).
     @_transparent
     static func visit(_ x: UnsafeRawPointer, from i: inout Int, to end: Int, lookahead: UnsafeRawPointer?, aheadMax: inout Lanes,
                       _ step: (Lanes) -> Void) {
         if let lookahead {
             while i < end {
-                aheadMax = maximum(aheadMax, magnitude(lookahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
+                aheadMax = runningMaximum(aheadMax, magnitude(lookahead.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self)))
                 step(x.loadUnaligned(fromByteOffset: i &* 4, as: Lanes.self))
                 i &+= 8
             }

@@ -101,12 +101,12 @@ struct MiniFloatFormat: Sendable {
         return unsafeBitCast(unsafeBitCast(r, to: Bits.self) | (bits & 0x8000_0000), to: SIMD8<Float>.self)
     }
 
-    /// `roundVector` of 8 magnitudes (+0 or positive, finite or +inf): the same value without the sign's two
+    /// `roundVector` of 8 magnitudes (+0 or positive, finite or +inf; not NaN): the same value without the sign's two
     /// operations, for kernels that only need |ŵ| (the error of a weight does not depend on its sign).
     @_transparent
     static func roundMagnitudeVector(_ magnitude: SIMD8<Float>, _ k: VectorConstants) -> SIMD8<Float> {
         typealias Bits = SIMD8<UInt32>
-        let a = FloatFormatKernel.minimum(magnitude, k.maxFinite)
+        let a = FloatFormatKernel.capped(magnitude, at: k.maxFinite)
         let floor = FloatFormatKernel.maximum(a, k.minExponent)
         let magic = unsafeBitCast((unsafeBitCast(floor, to: Bits.self) & 0x7F80_0000) &+ k.magicOffset, to: SIMD8<Float>.self)
         return (a + magic) - magic

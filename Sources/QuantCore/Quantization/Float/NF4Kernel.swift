@@ -132,11 +132,11 @@ extension NF4Quantizer {
                                                       highHalf: SIMD4(lowHalf: NF4Tables.levels(lanePairs[2], buckets, levelPairs),
                                                                       highHalf: NF4Tables.levels(lanePairs[3], buckets, levelPairs)))
                                     let q = level * vScale
-                                    let e = q - w
+                                    let e = w - q  // (w − q)² = (q − w)², and w is not needed after: subps in place
                                     let e2 = e * e
                                     squaredError += e2
                                     squaredDequantized += q * q
-                                    maxSquaredError = FloatFormatKernel.maximum(maxSquaredError, e2)
+                                    maxSquaredError = FloatFormatKernel.runningMaximum(maxSquaredError, e2)
                                 }
                                 FloatFormatKernel.visit(raw, from: &i, to: end, lookahead: later, aheadMax: &laterMax, step)
                                 acc.update(squaredError: squaredError, squaredDequantized: squaredDequantized, maxSquaredError: maxSquaredError,
