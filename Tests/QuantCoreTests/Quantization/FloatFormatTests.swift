@@ -196,7 +196,11 @@ final class FloatFormatTests: XCTestCase {
             XCTAssertEqual(code, Self.bruteForce(x, values: table, format: format), "\(name) x = \(x)")
             XCTAssertEqual(fast(x).bitPattern, table[Int(code)].bitPattern, "\(name) fast path at \(x)")
             XCTAssertEqual(format.roundFast(x).bitPattern, table[Int(code)].bitPattern, "\(name) scalar fast path at \(x)")
+            // The measuring kernels round |x| and never restore the sign.
+            let magnitude = MiniFloatFormat.roundMagnitudeVector(SIMD8(repeating: abs(x)), constants)[0]
+            XCTAssertEqual(magnitude.bitPattern, abs(table[Int(code)]).bitPattern, "\(name) magnitude path at \(x)")
         }
+        XCTAssertEqual(MiniFloatFormat.roundMagnitudeVector(SIMD8(repeating: .infinity), constants)[0], format.maxFinite, "\(name) +inf saturates")
     }
 
     func testE4M3RoundingIsNearestEvenAndSaturating() {
