@@ -37,25 +37,32 @@ extension IntegerKernel {
 
     static func measureGroupBatches<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
                                                           _ symmetric: Bool, _ qmax: Float, _ f16Scale: Bool, _ sums: inout ErrorSums) {
-        // Two sets of partial ranges (this batch's and the next one's) and the table.
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 32 + BatchTable.bytes / 32) { buffer in
-            var partials = buffer.baseAddress!, nextPartials = partials + 16
-            let table = UnsafeMutableRawPointer(partials + 32)
+        // Batches are pipelined two deep: while batch b is measured, the range pass of batch b + 2 rides along (its
+        // loads from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before
+        // (their chain of divisions overlaps it too, where computed right before b + 1 its measuring waited on them).
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16 + 2 * BatchTable.bytes / 32) { buffer in
+            let partials = buffer.baseAddress!
+            var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + BatchTable.bytes
             var acc = sums
             batchRanges(S.self, x, groupLength, groups < 8 ? groups : 8, symmetric: symmetric, into: partials)
+            var clamps = batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: groups < 8 ? groups : 8, into: table)
+            if groups > 8 {
+                batchRanges(S.self, x + 8 &* groupLength, groupLength, groups < 16 ? groups &- 8 : 8, symmetric: symmetric, into: partials)
+            }
             var first = 0
             while first < groups {
                 let inBatch = groups &- first < 8 ? groups &- first : 8
-                let inNext = groups &- first &- 8
-                let batch = x + first &* groupLength
-                let clamps = batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: inBatch, into: table)
-                if inBatch == 8 && inNext >= 8 {
-                    // The next batch's range pass rides along: its loads from memory overlap this batch's arithmetic.
+                let inNext = groups &- first &- 8, inAfter = groups &- first &- 16
+                let batch = x + first &* groupLength, after = batch + 16 &* groupLength
+                let nextClamps = inNext > 0
+                    ? batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: inNext < 8 ? inNext : 8, into: nextTable)
+                    : false
+                if inBatch == 8 && inAfter >= 8 {
                     switch (clamps, symmetric) {
-                    case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, nextRanges: nextPartials)
-                    case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, nextRanges: nextPartials)
-                    case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, nextRanges: nextPartials)
-                    case (true, false): measureClampedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, nextRanges: nextPartials)
+                    case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (true, false): measureClampedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
                     }
                 } else {
                     if clamps {
@@ -63,11 +70,12 @@ extension IntegerKernel {
                     } else {
                         measureBatch(S.self, batch, groupLength, inBatch, table, into: &acc)
                     }
-                    if inNext > 0 {
-                        batchRanges(S.self, batch + 8 &* groupLength, groupLength, inNext < 8 ? inNext : 8, symmetric: symmetric, into: nextPartials)
+                    if inAfter > 0 {
+                        batchRanges(S.self, after, groupLength, inAfter < 8 ? inAfter : 8, symmetric: symmetric, into: partials)
                     }
                 }
-                swap(&partials, &nextPartials)
+                swap(&table, &nextTable)
+                clamps = nextClamps
                 acc.pending &+= inBatch &* groupLength
                 acc.flushIfFull()
                 first &+= 8
@@ -123,6 +131,52 @@ extension IntegerKernel {
         }
     }
 
+    /// Lane g: the largest lane of `v[g]`, for eight vectors. The halves are read from memory as four-lane vectors, and
+    /// every shuffle is written as a lane permutation that SSE has as one instruction (`unpcklps`, `movlhps`…).
+    @_transparent
+    static func transposedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            max4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), max4), b = transposed(group(4), group(5), group(6), group(7), max4)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// Lane g: the smallest lane of `v[g]`.
+    @_transparent
+    static func transposedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            min4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), min4), b = transposed(group(4), group(5), group(6), group(7), min4)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// Lane j: `a[j]`, `b[j]`, `c[j]` or `d[j]` reduced with `op` over its four lanes.
+    @_transparent
+    static func transposed(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
+                           _ op: (SIMD4<Float>, SIMD4<Float>) -> SIMD4<Float>) -> SIMD4<Float> {
+        let ab = op(SIMD4(a[0], b[0], a[1], b[1]), SIMD4(a[2], b[2], a[3], b[3]))
+        let cd = op(SIMD4(c[0], d[0], c[1], d[1]), SIMD4(c[2], d[2], c[3], d[3]))
+        return op(SIMD4(ab[0], ab[1], cd[0], cd[1]), SIMD4(ab[2], ab[3], cd[2], cd[3]))
+    }
+
+    @_transparent
+    static func max4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
+    }
+
+    @_transparent
+    static func min4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+        return r
+    }
+
     /// |v| by clearing the sign bits.
     @_transparent
     static func magnitudeLanes(_ v: SIMD8<Float>) -> SIMD8<Float> {
@@ -135,8 +189,8 @@ extension IntegerKernel {
                                 into table: UnsafeMutableRawPointer) -> Bool {
         typealias V = SIMD8<Float>
         let lanes = symmetric
-            ? IntegerUnitLanes(absMax: TransposedReduction.maxima(partials), qmax: qmax, f16Scale: f16Scale)
-            : IntegerUnitLanes(min: TransposedReduction.minima(partials + 8), max: TransposedReduction.maxima(partials), qmax: qmax, f16Scale: f16Scale)
+            ? IntegerUnitLanes(absMax: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
+            : IntegerUnitLanes(min: transposedMinima(partials + 8), max: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
         table.storeBytes(of: lanes.scale, toByteOffset: BatchTable.scale, as: V.self)
         table.storeBytes(of: lanes.inverse, toByteOffset: BatchTable.inverse, as: V.self)
         table.storeBytes(of: lanes.lowest, toByteOffset: BatchTable.lowest, as: V.self)
@@ -195,44 +249,48 @@ extension IntegerKernel {
         acc.maxSquaredError = maxSquaredError
     }
 
-    // The fused pass of a full batch together with the range pass of the full batch after it, one wrapper per
+    // The fused pass of a full batch together with the range pass of a later full batch, one wrapper per
     // combination so that each loop is compiled without branches.
 
     @inline(never)
     static func measureBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
-                                                                    into acc: inout ErrorSums, nextRanges: UnsafeMutablePointer<SIMD8<Float>>) {
-        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: true, into: &acc, nextRanges: nextRanges)
+                                                                    into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: true, into: &acc, scanning: next, into: partials)
     }
 
     @inline(never)
     static func measureBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
-                                                                   into acc: inout ErrorSums, nextRanges: UnsafeMutablePointer<SIMD8<Float>>) {
-        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, nextRanges: nextRanges)
+                                                                   into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, scanning: next, into: partials)
     }
 
     @inline(never)
     static func measureClampedBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
-                                                                           into acc: inout ErrorSums, nextRanges: UnsafeMutablePointer<SIMD8<Float>>) {
-        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: true, into: &acc, nextRanges: nextRanges)
+                                                                           into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: true, into: &acc, scanning: next, into: partials)
     }
 
     @inline(never)
     static func measureClampedBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
-                                                                          into acc: inout ErrorSums, nextRanges: UnsafeMutablePointer<SIMD8<Float>>) {
-        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: false, into: &acc, nextRanges: nextRanges)
+                                                                          into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: false, into: &acc, scanning: next, into: partials)
     }
 
-    /// `measureBatch` over eight groups, and `batchAbsMaxima` or `batchExtremes` of the eight groups that follow them.
+    /// `measureBatch` over eight groups, and `batchAbsMaxima` or `batchExtremes` of the eight groups at `next`.
     @_transparent
     static func measureBatchScanningNext<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
                                                                clamping: Bool, symmetric: Bool, into acc: inout ErrorSums,
-                                                               nextRanges partials: UnsafeMutablePointer<SIMD8<Float>>) {
+                                                               scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
         typealias V = SIMD8<Float>
         let vectors = S.vectors(groupLength &>> 3)
         let magic = V(repeating: roundingMagic)
         var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
         for g in 0..<8 {
-            let unit = UnsafeRawPointer(x + g &* groupLength), nextUnit = UnsafeRawPointer(x + (8 &+ g) &* groupLength)
+            let unit = UnsafeRawPointer(x + g &* groupLength), nextUnit = UnsafeRawPointer(next + g &* groupLength)
             let scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
             let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
             let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
