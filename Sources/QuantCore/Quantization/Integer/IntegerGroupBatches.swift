@@ -183,6 +183,11 @@ extension IntegerKernel {
         unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
     }
 
+    @_transparent
+    static func magnitudeLanes(_ v: SIMD4<Float>) -> SIMD4<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
+    }
+
     /// The eight groups' parameters (`IntegerUnitLanes`) from their partial ranges, written to `table` (see `BatchTable`). Returns whether a clamp can act in one of the first `groups` groups.
     @inline(never)
     static func batchParameters(_ partials: UnsafeMutablePointer<SIMD8<Float>>, symmetric: Bool, qmax: Float, f16Scale: Bool, groups: Int,
@@ -295,7 +300,10 @@ extension IntegerKernel {
             let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
             let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
             let highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
-            var lo = symmetric ? V(repeating: 0) : nextUnit.loadUnaligned(as: V.self), hi = lo
+            // The range of the next group in four lanes (both halves of each vector folded in), to leave registers
+            // for the error sums: with eight lanes the asymmetric loop kept one of them on the stack.
+            typealias H = SIMD4<Float>
+            var lo = symmetric ? H(repeating: 0) : nextUnit.loadUnaligned(as: H.self), hi = lo
             for j in 0..<vectors {
                 let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
                 var k = (v * inverse + magic) - magic
@@ -309,17 +317,26 @@ extension IntegerKernel {
                 squaredError += e2
                 squaredDequantized += q * q
                 maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
-                let n = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
+                let n0 = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: H.self)
+                let n1 = nextUnit.loadUnaligned(fromByteOffset: j &* 32 &+ 16, as: H.self)
                 if symmetric {
-                    let a = magnitudeLanes(n)
+                    let a0 = magnitudeLanes(n0), a1 = magnitudeLanes(n1)
+                    let a = a0.replacing(with: a1, where: a1 .> a0)
                     hi = hi.replacing(with: a, where: a .> hi)
                 } else {
-                    lo = lo.replacing(with: n, where: n .< lo)
-                    hi = hi.replacing(with: n, where: n .> hi)
+                    let a = n0.replacing(with: n1, where: n1 .< n0), b = n0.replacing(with: n1, where: n1 .> n0)
+                    lo = lo.replacing(with: a, where: a .< lo)
+                    hi = hi.replacing(with: b, where: b .> hi)
                 }
             }
-            partials[g] = hi
-            if !symmetric { partials[8 &+ g] = lo }
+            // Both halves of the partial vector hold the four lanes.
+            let highs = UnsafeMutableRawPointer(partials + g), lows = UnsafeMutableRawPointer(partials + (8 &+ g))
+            highs.storeBytes(of: hi, as: H.self)
+            highs.storeBytes(of: hi, toByteOffset: 16, as: H.self)
+            if !symmetric {
+                lows.storeBytes(of: lo, as: H.self)
+                lows.storeBytes(of: lo, toByteOffset: 16, as: H.self)
+            }
         }
         acc.squaredError = squaredError
         acc.squaredDequantized = squaredDequantized
