@@ -99,6 +99,12 @@ final class IntegerKernelTests: XCTestCase {
             for g in lengths { specs += ["int4-g\(g)", "int4-asym-g\(g)", "int4-g\(g)-f16scale", "int4-asym-g\(g)-f16scale", "int2-g\(g)-f16scale"] }
             try assertMeasureEqualsReference(values, rows: rows, columns: columns, specs: specs)
         }
+        // Many batches of similar scales: most are measured without tracking the largest error (their bound lies
+        // below it), so a bound that is too tight loses the true largest error.
+        var values = [Float](repeating: 0, count: 96 * 512)
+        for i in values.indices { values[i] = Float(rng.normal()) }
+        try assertMeasureEqualsReference(values, rows: 96, columns: 512,
+                                         specs: ["int4-g32", "int4-asym-g64", "int4-g128-f16scale", "int8-asym-g32", "int3-g64-f16scale"])
     }
 
     /// The fused measure of each spec against the reference encoding: exactly the same largest error and count,

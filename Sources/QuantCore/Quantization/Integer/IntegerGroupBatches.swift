@@ -45,7 +45,7 @@ extension IntegerKernel {
             var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + BatchTable.bytes
             var acc = sums
             batchRanges(S.self, x, groupLength, groups < 8 ? groups : 8, symmetric: symmetric, into: partials)
-            var clamps = batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: groups < 8 ? groups : 8, into: table)
+            var verdict = batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: groups < 8 ? groups : 8, into: table)
             if groups > 8 {
                 batchRanges(S.self, x + 8 &* groupLength, groupLength, groups < 16 ? groups &- 8 : 8, symmetric: symmetric, into: partials)
             }
@@ -54,11 +54,18 @@ extension IntegerKernel {
                 let inBatch = groups &- first < 8 ? groups &- first : 8
                 let inNext = groups &- first &- 8, inAfter = groups &- first &- 16
                 let batch = x + first &* groupLength, after = batch + 16 &* groupLength
-                let nextClamps = inNext > 0
+                let nextVerdict = inNext > 0
                     ? batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: inNext < 8 ? inNext : 8, into: nextTable)
-                    : false
+                    : BatchVerdict(clamps: false, largestSquaredError: .infinity)
+                let clamps = verdict.clamps
                 if inBatch == 8 && inAfter >= 8 {
+                    // A batch whose errors provably stay below the largest error so far need not track it.
+                    let bounded = verdict.largestSquaredError < .infinity && verdict.largestSquaredError <= largestLane(acc.maxSquaredError)
                     switch (clamps, symmetric) {
+                    case (false, true) where bounded:
+                        measureBoundedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (false, false) where bounded:
+                        measureBoundedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
                     case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
                     case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
                     case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
@@ -75,7 +82,7 @@ extension IntegerKernel {
                     }
                 }
                 swap(&table, &nextTable)
-                clamps = nextClamps
+                verdict = nextVerdict
                 acc.pending &+= inBatch &* groupLength
                 acc.flushIfFull()
                 first &+= 8
@@ -188,10 +195,19 @@ extension IntegerKernel {
         unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
     }
 
-    /// The eight groups' parameters (`IntegerUnitLanes`) from their partial ranges, written to `table` (see `BatchTable`). Returns whether a clamp can act in one of the first `groups` groups.
+    /// What a batch's parameters tell before it is measured.
+    struct BatchVerdict {
+        /// Whether a clamp can act in one of its groups.
+        var clamps: Bool
+        /// An upper bound on every squared error of the batch (`ErrorSums.maxSquaredError`), or infinity.
+        var largestSquaredError: Float
+    }
+
+    /// The eight groups' parameters (`IntegerUnitLanes`) from their partial ranges, written to `table` (see `BatchTable`),
+    /// and what they tell of the first `groups` groups.
     @inline(never)
     static func batchParameters(_ partials: UnsafeMutablePointer<SIMD8<Float>>, symmetric: Bool, qmax: Float, f16Scale: Bool, groups: Int,
-                                into table: UnsafeMutableRawPointer) -> Bool {
+                                into table: UnsafeMutableRawPointer) -> BatchVerdict {
         typealias V = SIMD8<Float>
         let lanes = symmetric
             ? IntegerUnitLanes(absMax: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
@@ -202,7 +218,26 @@ extension IntegerKernel {
         table.storeBytes(of: lanes.highest, toByteOffset: BatchTable.highest, as: V.self)
         // Lanes past `groups` repeat the last group, so they add no clamp of their own.
         let free = lanes.clampFree.lowHalf * lanes.clampFree.highHalf
-        return (free[0] * free[1]) * (free[2] * free[3]) == 0
+        let clamps = (free[0] * free[1]) * (free[2] * free[3]) == 0
+        // Without a clamp, |ŵ − w| ≤ s·(½ + (qmax + 1)·2⁻²²)·(1 + 2⁻²⁴): ½ from rounding, the rest from the rounding of
+        // 1/s, w·(1/s) (|w/s| ≤ qmax + ½), k·s and the subtraction. With normal scales well inside the exponent range
+        // (no subnormal product), the factor below and the margin on its square cover those and the bound's own rounding.
+        let p = UnsafeRawPointer(table)
+        let a = p.load(fromByteOffset: BatchTable.scale, as: SIMD4<Float>.self), b = p.load(fromByteOffset: BatchTable.scale &+ 16, as: SIMD4<Float>.self)
+        let hi = max4(a, b), lo = min4(a, b)
+        let hi2 = max4(hi, SIMD4(hi[2], hi[3], hi[0], hi[1])), lo2 = min4(lo, SIMD4(lo[2], lo[3], lo[0], lo[1]))
+        let largest = hi2[1] > hi2[0] ? hi2[1] : hi2[0], smallest = lo2[1] < lo2[0] ? lo2[1] : lo2[0]
+        guard !clamps, smallest >= 0x1p-60, largest <= 0x1p60, qmax < 0x1p20 else { return BatchVerdict(clamps: clamps, largestSquaredError: .infinity) }
+        let e = largest * (0.5 * (1 + 0x1p-12) + (qmax + 2) * 0x1p-21)
+        return BatchVerdict(clamps: clamps, largestSquaredError: e * e * (1 + 0x1p-18))
+    }
+
+    /// The largest of the eight lanes.
+    @inline(never)
+    static func largestLane(_ v: SIMD8<Float>) -> Float {
+        let p = withUnsafeBytes(of: v) { ($0.load(as: SIMD4<Float>.self), $0.load(fromByteOffset: 16, as: SIMD4<Float>.self)) }
+        let m = max4(p.0, p.1), m2 = max4(m, SIMD4(m[2], m[3], m[0], m[1]))
+        return m2[1] > m2[0] ? m2[1] : m2[0]
     }
 
     /// The fused quantise-dequantise-error pass over the first `groups` of the eight groups at `x`, each with its
@@ -271,6 +306,21 @@ extension IntegerKernel {
         measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, scanning: next, into: partials)
     }
 
+    /// For batches whose squared errors provably stay within the largest so far: without updating it.
+    @inline(never)
+    static func measureBoundedBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                           into acc: inout ErrorSums,
+                                                                           scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: true, into: &acc, scanning: next, into: partials, tracksLargest: false)
+    }
+
+    @inline(never)
+    static func measureBoundedBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                          into acc: inout ErrorSums,
+                                                                          scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, scanning: next, into: partials, tracksLargest: false)
+    }
+
     @inline(never)
     static func measureClampedBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
                                                                            into acc: inout ErrorSums,
@@ -289,7 +339,8 @@ extension IntegerKernel {
     @_transparent
     static func measureBatchScanningNext<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
                                                                clamping: Bool, symmetric: Bool, into acc: inout ErrorSums,
-                                                               scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+                                                               scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>,
+                                                               tracksLargest: Bool = true) {
         typealias V = SIMD8<Float>
         let vectors = S.vectors(groupLength &>> 3)
         let magic = V(repeating: roundingMagic)
@@ -316,7 +367,7 @@ extension IntegerKernel {
                 let e2 = e * e
                 squaredError += e2
                 squaredDequantized += q * q
-                maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
+                if tracksLargest { maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError) }
                 let n0 = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: H.self)
                 let n1 = nextUnit.loadUnaligned(fromByteOffset: j &* 32 &+ 16, as: H.self)
                 if symmetric {
