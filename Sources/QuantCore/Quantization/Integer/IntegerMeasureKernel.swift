@@ -50,6 +50,10 @@ extension IntegerKernel {
             measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
             return
         }
+        if batchesGroups(ofLength: unitLength) {
+            measureGroupBatches(x, groupLength: unitLength, groups: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
+            return
+        }
         withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 16) { partial in
             // Declared inside the closure: a captured accumulator lives in memory and is stored every iteration.
             var acc = sums

@@ -21,7 +21,7 @@ struct IntegerUnitLanes {
     init(absMax m: Lanes, qmax: Float, f16Scale: Bool) {
         var s = m / Lanes(repeating: qmax)
         if f16Scale { s = Half.round(s) }
-        s = s.replacing(with: 0, where: .!(s .> 0) .| (s .== .infinity))
+        s = Self.positiveFinite(s)
         scale = s
         inverse = Self.reciprocal(s)
         lowest = Lanes(repeating: -qmax)
@@ -39,7 +39,7 @@ struct IntegerUnitLanes {
         let hi = mx.replacing(with: zeroLanes, where: mx .< zeroLanes)
         var s = (hi - lo) / Lanes(repeating: qmax)
         if f16Scale { s = Half.round(s) }
-        s = s.replacing(with: 0, where: .!(s .> 0) .| (s .== .infinity))
+        s = Self.positiveFinite(s)
         scale = s
         let r = Self.reciprocal(s)
         inverse = r
@@ -50,7 +50,16 @@ struct IntegerUnitLanes {
         lowest = zeroLanes - z
         highest = Lanes(repeating: qmax) - z
         let bottom = Self.roundedEven(mn * r), top = Self.roundedEven(mx * r)
-        clampFree = zeroLanes.replacing(with: 1, where: (bottom .>= lowest) .& (top .<= highest))
+        clampFree = zeroLanes.replacing(with: 1, where: bottom .>= lowest).replacing(with: 0, where: top .> highest)
+    }
+
+    // Every select below tests one comparison: masks combined with `.|` or `.&` go through their integer storage on
+    // this target and come out as long sequences of packs and shifts.
+
+    /// `s` where it is positive and finite, else 0 (NaN included).
+    @_transparent
+    static func positiveFinite(_ s: Lanes) -> Lanes {
+        Lanes(repeating: 0).replacing(with: s, where: s .> 0).replacing(with: 0, where: s .== .infinity)
     }
 
     /// `1/s`, 0 where `s` is 0.

@@ -1,0 +1,396 @@
+// Min-max groups of 8…128 weights (a multiple of eight) measured eight groups at a time: one range pass over the
+// eight groups, their parameters in lanes, then one fused pass. Each step is a small function specialised for the
+// common group lengths, so the loops over a group's vectors unroll and nothing per group remains but two broadcasts.
+
+/// How many eight-weight vectors a group holds: a constant for the common lengths (the loops unroll), else read at run time.
+protocol IntegerGroupShape {
+    static func vectors(_ runtime: Int) -> Int
+}
+
+extension IntegerKernel {
+    enum FourVectors: IntegerGroupShape { @_transparent static func vectors(_: Int) -> Int { 4 } }
+    enum EightVectors: IntegerGroupShape { @_transparent static func vectors(_: Int) -> Int { 8 } }
+    enum SixteenVectors: IntegerGroupShape { @_transparent static func vectors(_: Int) -> Int { 16 } }
+    enum AnyVectors: IntegerGroupShape { @_transparent static func vectors(_ runtime: Int) -> Int { runtime } }
+
+    /// Whether `measureGroupBatches` takes groups of this length: whole vectors, and eight groups within a flush interval.
+    static func batchesGroups(ofLength length: Int) -> Bool {
+        length % 8 == 0 && length > 0 && 8 &* length <= ErrorSums.flushInterval
+    }
+
+    /// Measures `groups` consecutive min-max groups of `groupLength` weights (see `batchesGroups(ofLength:)`).
+    /// Equal to `measureMinMax`: the same parameters per group, and each weight's error computed alike.
+    static func measureGroupBatches(_ x: UnsafePointer<Float>, groupLength: Int, groups: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
+                                    into sums: inout ErrorSums) {
+        switch groupLength {
+        case 32: measureGroupBatches(FourVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
+        case 64: measureGroupBatches(EightVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
+        case 128: measureGroupBatches(SixteenVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
+        default: measureGroupBatches(AnyVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
+        }
+    }
+
+    /// Byte offsets in the batch table: per lane (group) the scale, its reciprocal and the shifted code range.
+    enum BatchTable {
+        static let scale = 0, inverse = 32, lowest = 64, highest = 96, bytes = 128
+    }
+
+    static func measureGroupBatches<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                          _ symmetric: Bool, _ qmax: Float, _ f16Scale: Bool, _ sums: inout ErrorSums) {
+        // Batches are pipelined two deep: while batch b is measured, the range pass of batch b + 2 rides along (its
+        // loads from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before
+        // (their chain of divisions overlaps it too, where computed right before b + 1 its measuring waited on them).
+        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 16 + 2 * BatchTable.bytes / 32) { buffer in
+            let partials = buffer.baseAddress!
+            var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + BatchTable.bytes
+            var acc = sums
+            batchRanges(S.self, x, groupLength, groups < 8 ? groups : 8, symmetric: symmetric, into: partials)
+            var verdict = batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: groups < 8 ? groups : 8, into: table)
+            if groups > 8 {
+                batchRanges(S.self, x + 8 &* groupLength, groupLength, groups < 16 ? groups &- 8 : 8, symmetric: symmetric, into: partials)
+            }
+            var first = 0
+            while first < groups {
+                let inBatch = groups &- first < 8 ? groups &- first : 8
+                let inNext = groups &- first &- 8, inAfter = groups &- first &- 16
+                let batch = x + first &* groupLength, after = batch + 16 &* groupLength
+                let nextVerdict = inNext > 0
+                    ? batchParameters(partials, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, groups: inNext < 8 ? inNext : 8, into: nextTable)
+                    : BatchVerdict(clamps: false, largestSquaredError: .infinity)
+                let clamps = verdict.clamps
+                if inBatch == 8 && inAfter >= 8 {
+                    // A batch whose errors provably stay below the largest error so far need not track it.
+                    let bounded = verdict.largestSquaredError < .infinity && verdict.largestSquaredError <= largestLane(acc.maxSquaredError)
+                    switch (clamps, symmetric) {
+                    case (false, true) where bounded:
+                        measureBoundedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (false, false) where bounded:
+                        measureBoundedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    case (true, false): measureClampedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    }
+                } else {
+                    if clamps {
+                        measureClampedBatch(S.self, batch, groupLength, inBatch, table, into: &acc)
+                    } else {
+                        measureBatch(S.self, batch, groupLength, inBatch, table, into: &acc)
+                    }
+                    if inAfter > 0 {
+                        batchRanges(S.self, after, groupLength, inAfter < 8 ? inAfter : 8, symmetric: symmetric, into: partials)
+                    }
+                }
+                swap(&table, &nextTable)
+                verdict = nextVerdict
+                acc.pending &+= inBatch &* groupLength
+                acc.flushIfFull()
+                first &+= 8
+            }
+            sums = acc
+        }
+    }
+
+    /// The partial ranges of the (up to) eight groups at `x`, as `batchParameters` reads them.
+    @_transparent
+    static func batchRanges<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int, symmetric: Bool,
+                                                  into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        if symmetric {
+            batchAbsMaxima(S.self, x, groupLength, groups, into: partials)
+        } else {
+            batchExtremes(S.self, x, groupLength, groups, into: partials)
+        }
+    }
+
+    /// Lane-wise largest |w| of each of the eight groups at `x` into `highs[0…7]`; lanes past `groups` repeat the last group.
+    @inline(never)
+    static func batchAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                     into highs: UnsafeMutablePointer<SIMD8<Float>>) {
+        typealias V = SIMD8<Float>
+        let vectors = S.vectors(groupLength &>> 3)
+        for g in 0..<8 {
+            let unit = UnsafeRawPointer(x + (g < groups ? g : groups &- 1) &* groupLength)
+            var m = magnitudeLanes(unit.loadUnaligned(as: V.self))
+            for j in 1..<vectors {
+                let a = magnitudeLanes(unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self))
+                m = m.replacing(with: a, where: a .> m)
+            }
+            highs[g] = m
+        }
+    }
+
+    /// Lane-wise largest (into `partials[0…7]`) and smallest (`partials[8…15]`) weight of each of the eight groups at `x`.
+    @inline(never)
+    static func batchExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                    into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        typealias V = SIMD8<Float>
+        let vectors = S.vectors(groupLength &>> 3)
+        for g in 0..<8 {
+            let unit = UnsafeRawPointer(x + (g < groups ? g : groups &- 1) &* groupLength)
+            var lo = unit.loadUnaligned(as: V.self), hi = lo
+            for j in 1..<vectors {
+                let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
+                lo = lo.replacing(with: v, where: v .< lo)
+                hi = hi.replacing(with: v, where: v .> hi)
+            }
+            partials[g] = hi
+            partials[8 &+ g] = lo
+        }
+    }
+
+    /// Lane g: the largest lane of `v[g]`, for eight vectors. The halves are read from memory as four-lane vectors, and
+    /// every shuffle is written as a lane permutation that SSE has as one instruction (`unpcklps`, `movlhps`…).
+    @_transparent
+    static func transposedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            max4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), max4), b = transposed(group(4), group(5), group(6), group(7), max4)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// Lane g: the smallest lane of `v[g]`.
+    @_transparent
+    static func transposedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            min4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), min4), b = transposed(group(4), group(5), group(6), group(7), min4)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// Lane j: `a[j]`, `b[j]`, `c[j]` or `d[j]` reduced with `op` over its four lanes.
+    @_transparent
+    static func transposed(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
+                           _ op: (SIMD4<Float>, SIMD4<Float>) -> SIMD4<Float>) -> SIMD4<Float> {
+        let ab = op(SIMD4(a[0], b[0], a[1], b[1]), SIMD4(a[2], b[2], a[3], b[3]))
+        let cd = op(SIMD4(c[0], d[0], c[1], d[1]), SIMD4(c[2], d[2], c[3], d[3]))
+        return op(SIMD4(ab[0], ab[1], cd[0], cd[1]), SIMD4(ab[2], ab[3], cd[2], cd[3]))
+    }
+
+    @_transparent
+    static func max4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
+    }
+
+    @_transparent
+    static func min4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+        return r
+    }
+
+    /// |v| by clearing the sign bits.
+    @_transparent
+    static func magnitudeLanes(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+    }
+
+    @_transparent
+    static func magnitudeLanes(_ v: SIMD4<Float>) -> SIMD4<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
+    }
+
+    /// What a batch's parameters tell before it is measured.
+    struct BatchVerdict {
+        /// Whether a clamp can act in one of its groups.
+        var clamps: Bool
+        /// An upper bound on every squared error of the batch (`ErrorSums.maxSquaredError`), or infinity.
+        var largestSquaredError: Float
+    }
+
+    /// The eight groups' parameters (`IntegerUnitLanes`) from their partial ranges, written to `table` (see `BatchTable`),
+    /// and what they tell of the first `groups` groups.
+    @inline(never)
+    static func batchParameters(_ partials: UnsafeMutablePointer<SIMD8<Float>>, symmetric: Bool, qmax: Float, f16Scale: Bool, groups: Int,
+                                into table: UnsafeMutableRawPointer) -> BatchVerdict {
+        typealias V = SIMD8<Float>
+        let lanes = symmetric
+            ? IntegerUnitLanes(absMax: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
+            : IntegerUnitLanes(min: transposedMinima(partials + 8), max: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
+        table.storeBytes(of: lanes.scale, toByteOffset: BatchTable.scale, as: V.self)
+        table.storeBytes(of: lanes.inverse, toByteOffset: BatchTable.inverse, as: V.self)
+        table.storeBytes(of: lanes.lowest, toByteOffset: BatchTable.lowest, as: V.self)
+        table.storeBytes(of: lanes.highest, toByteOffset: BatchTable.highest, as: V.self)
+        // Lanes past `groups` repeat the last group, so they add no clamp of their own.
+        let free = lanes.clampFree.lowHalf * lanes.clampFree.highHalf
+        let clamps = (free[0] * free[1]) * (free[2] * free[3]) == 0
+        // Without a clamp, |ŵ − w| ≤ s·(½ + (qmax + 1)·2⁻²²)·(1 + 2⁻²⁴): ½ from rounding, the rest from the rounding of
+        // 1/s, w·(1/s) (|w/s| ≤ qmax + ½), k·s and the subtraction. With normal scales well inside the exponent range
+        // (no subnormal product), the factor below and the margin on its square cover those and the bound's own rounding.
+        let p = UnsafeRawPointer(table)
+        let a = p.load(fromByteOffset: BatchTable.scale, as: SIMD4<Float>.self), b = p.load(fromByteOffset: BatchTable.scale &+ 16, as: SIMD4<Float>.self)
+        let hi = max4(a, b), lo = min4(a, b)
+        let hi2 = max4(hi, SIMD4(hi[2], hi[3], hi[0], hi[1])), lo2 = min4(lo, SIMD4(lo[2], lo[3], lo[0], lo[1]))
+        let largest = hi2[1] > hi2[0] ? hi2[1] : hi2[0], smallest = lo2[1] < lo2[0] ? lo2[1] : lo2[0]
+        guard !clamps, smallest >= 0x1p-60, largest <= 0x1p60, qmax < 0x1p20 else { return BatchVerdict(clamps: clamps, largestSquaredError: .infinity) }
+        let e = largest * (0.5 * (1 + 0x1p-12) + (qmax + 2) * 0x1p-21)
+        return BatchVerdict(clamps: clamps, largestSquaredError: e * e * (1 + 0x1p-18))
+    }
+
+    /// The largest of the eight lanes.
+    @inline(never)
+    static func largestLane(_ v: SIMD8<Float>) -> Float {
+        let p = withUnsafeBytes(of: v) { ($0.load(as: SIMD4<Float>.self), $0.load(fromByteOffset: 16, as: SIMD4<Float>.self)) }
+        let m = max4(p.0, p.1), m2 = max4(m, SIMD4(m[2], m[3], m[0], m[1]))
+        return m2[1] > m2[0] ? m2[1] : m2[0]
+    }
+
+    /// The fused quantise-dequantise-error pass over the first `groups` of the eight groups at `x`, each with its
+    /// scale broadcast from `table`, for groups where no clamp can act.
+    @inline(never)
+    static func measureBatch<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                   _ table: UnsafeRawPointer, into acc: inout ErrorSums) {
+        measureBatch(S.self, x, groupLength, groups, table, clamping: false, into: &acc)
+    }
+
+    /// `measureBatch` with every code clamped into its group's range, for batches where a clamp can act.
+    @inline(never)
+    static func measureClampedBatch<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                          _ table: UnsafeRawPointer, into acc: inout ErrorSums) {
+        measureBatch(S.self, x, groupLength, groups, table, clamping: true, into: &acc)
+    }
+
+    @_transparent
+    static func measureBatch<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
+                                                   _ table: UnsafeRawPointer, clamping: Bool, into acc: inout ErrorSums) {
+        typealias V = SIMD8<Float>
+        let vectors = S.vectors(groupLength &>> 3)
+        let magic = V(repeating: roundingMagic)
+        var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
+        for g in 0..<groups {
+            let unit = UnsafeRawPointer(x + g &* groupLength)
+            let scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
+            let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
+            let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
+            let highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
+            for j in 0..<vectors {
+                let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
+                var k = (v * inverse + magic) - magic
+                if clamping {
+                    k = k.replacing(with: lowest, where: k .< lowest)
+                    k = k.replacing(with: highest, where: k .> highest)
+                }
+                let q = k * scale
+                // v − q rather than q − v: the same square, and the subtraction may overwrite v.
+                let e = v - q
+                let e2 = e * e
+                squaredError += e2
+                squaredDequantized += q * q
+                maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
+            }
+        }
+        acc.squaredError = squaredError
+        acc.squaredDequantized = squaredDequantized
+        acc.maxSquaredError = maxSquaredError
+    }
+
+    // The fused pass of a full batch together with the range pass of a later full batch, one wrapper per
+    // combination so that each loop is compiled without branches.
+
+    @inline(never)
+    static func measureBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                    into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: true, into: &acc, scanning: next, into: partials)
+    }
+
+    @inline(never)
+    static func measureBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                   into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, scanning: next, into: partials)
+    }
+
+    /// For batches whose squared errors provably stay within the largest so far: without updating it.
+    @inline(never)
+    static func measureBoundedBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                           into acc: inout ErrorSums,
+                                                                           scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: true, into: &acc, scanning: next, into: partials, tracksLargest: false)
+    }
+
+    @inline(never)
+    static func measureBoundedBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                          into acc: inout ErrorSums,
+                                                                          scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: false, symmetric: false, into: &acc, scanning: next, into: partials, tracksLargest: false)
+    }
+
+    @inline(never)
+    static func measureClampedBatchScanningAbsMaxima<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                           into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: true, into: &acc, scanning: next, into: partials)
+    }
+
+    @inline(never)
+    static func measureClampedBatchScanningExtremes<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                                          into acc: inout ErrorSums,
+                                                                    scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        measureBatchScanningNext(S.self, x, groupLength, table, clamping: true, symmetric: false, into: &acc, scanning: next, into: partials)
+    }
+
+    /// `measureBatch` over eight groups, and `batchAbsMaxima` or `batchExtremes` of the eight groups at `next`.
+    @_transparent
+    static func measureBatchScanningNext<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                               clamping: Bool, symmetric: Bool, into acc: inout ErrorSums,
+                                                               scanning next: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>,
+                                                               tracksLargest: Bool = true) {
+        typealias V = SIMD8<Float>
+        let vectors = S.vectors(groupLength &>> 3)
+        let magic = V(repeating: roundingMagic)
+        var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
+        for g in 0..<8 {
+            let unit = UnsafeRawPointer(x + g &* groupLength), nextUnit = UnsafeRawPointer(next + g &* groupLength)
+            let scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
+            let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
+            let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
+            let highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
+            // The range of the next group in four lanes (both halves of each vector folded in), to leave registers
+            // for the error sums: with eight lanes the asymmetric loop kept one of them on the stack.
+            typealias H = SIMD4<Float>
+            var lo = symmetric ? H(repeating: 0) : nextUnit.loadUnaligned(as: H.self), hi = lo
+            for j in 0..<vectors {
+                let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
+                var k = (v * inverse + magic) - magic
+                if clamping {
+                    k = k.replacing(with: lowest, where: k .< lowest)
+                    k = k.replacing(with: highest, where: k .> highest)
+                }
+                let q = k * scale
+                let e = v - q
+                let e2 = e * e
+                squaredError += e2
+                squaredDequantized += q * q
+                if tracksLargest { maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError) }
+                let n0 = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: H.self)
+                let n1 = nextUnit.loadUnaligned(fromByteOffset: j &* 32 &+ 16, as: H.self)
+                if symmetric {
+                    let a0 = magnitudeLanes(n0), a1 = magnitudeLanes(n1)
+                    let a = a0.replacing(with: a1, where: a1 .> a0)
+                    hi = hi.replacing(with: a, where: a .> hi)
+                } else {
+                    let a = n0.replacing(with: n1, where: n1 .< n0), b = n0.replacing(with: n1, where: n1 .> n0)
+                    lo = lo.replacing(with: a, where: a .< lo)
+                    hi = hi.replacing(with: b, where: b .> hi)
+                }
+            }
+            // Both halves of the partial vector hold the four lanes.
+            let highs = UnsafeMutableRawPointer(partials + g), lows = UnsafeMutableRawPointer(partials + (8 &+ g))
+            highs.storeBytes(of: hi, as: H.self)
+            highs.storeBytes(of: hi, toByteOffset: 16, as: H.self)
+            if !symmetric {
+                lows.storeBytes(of: lo, as: H.self)
+                lows.storeBytes(of: lo, toByteOffset: 16, as: H.self)
+            }
+        }
+        acc.squaredError = squaredError
+        acc.squaredDequantized = squaredDequantized
+        acc.maxSquaredError = maxSquaredError
+    }
+}
