@@ -486,6 +486,32 @@ final class FloatFormatTests: XCTestCase {
         return sums.finish(sumSquaredSignal: values.reduce(0) { $0 + Double($1) * Double($1) })
     }
 
+    /// The FP8 kernel leaves out the cap at the format's maximum where no quotient can reach past it; where one can
+    /// (a scale below absmax / maxFinite: a subnormal scale rounded down, or runs measured with another run's scale),
+    /// it must saturate exactly as the reference does.
+    func testFP8MeasureSaturatesWhereQuotientsPassTheMaximum() {
+        for format in [MiniFloatFormat.e4m3, .e5m2] {
+            var g = Generator(state: 3)
+            let values = (0..<1003).map { _ in Float(g.uniform() * 2 - 1) }
+            let largest = values.map { abs($0) }.max()!
+            for (s, saturates) in [(largest / format.maxFinite, false), (largest / (format.maxFinite * 1.01), false),
+                                   (largest / (format.maxFinite * 1.5), true), (largest / (format.maxFinite * 8), true)] {
+                XCTAssertEqual(format.saturationCanAct(upTo: largest / s), saturates, "\(format) scale \(s)")
+                let reference = values.map { (($0 < 0 ? -1 : 1) * format.roundMagnitude($0 / s)) * s }
+                var expected = ErrorSums()
+                expected.add(values, reference, count: values.count)
+                var fused = ErrorSums()
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+                defer { scratch.deallocate() }
+                values.withUnsafeBufferPointer {
+                    FP8Quantizer.measure($0.baseAddress!, values.count, scale: s, largest: largest, format, into: &fused, scratch: scratch)
+                }
+                let signal = values.reduce(0) { $0 + Double($1) * Double($1) }
+                XCTAssertEqual(fused.finish(sumSquaredSignal: signal), expected.finish(sumSquaredSignal: signal), "\(format) scale \(s)")
+            }
+        }
+    }
+
     func testFusedMeasureMatchesReferenceOnBoundaries() throws {
         let cases: [(String, [Int], Int)] = [
             // NF4 tensors hold more groups than the kernel looks ahead (4096 weights), so both loops run.

@@ -12,7 +12,8 @@ struct FP8Quantizer: TensorEncoder {
     let unitLength: Int
     /// Number of stored scales.
     let scaleCount: Int
-    /// The per-tensor scale (unused per channel).
+    /// The tensor's largest finite magnitude and the per-tensor scale made from it (unused per channel).
+    let tensorAbsMax: Float
     let tensorScale: Float
 
     var format: MiniFloatFormat { fp8 == .e4m3 ? .e4m3 : .e5m2 }
@@ -28,6 +29,7 @@ struct FP8Quantizer: TensorEncoder {
             unitLength = 1
             scaleCount = 1
         }
+        tensorAbsMax = context.absMax
         tensorScale = context.absMax / (fp8 == .e4m3 ? MiniFloatFormat.e4m3 : MiniFloatFormat.e5m2).maxFinite
     }
 
@@ -59,9 +61,8 @@ struct FP8Quantizer: TensorEncoder {
 
     /// The fused form of `fakeQuantize`: the same dequantised values, summed into `sums` without being stored.
     func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
-        let constants = format.vectorConstants
         guard perChannel else {
-            Self.measure(input, count, scale: tensorScale, constants, into: &sums, scratch: scratch)
+            Self.measure(input, count, scale: tensorScale, largest: tensorAbsMax, format, into: &sums, scratch: scratch)
             return
         }
         guard count > 0 else { return }
@@ -72,20 +73,44 @@ struct FP8Quantizer: TensorEncoder {
         while offset < count {
             let x = input + offset
             let next = offset + 2 * unitLength <= count ? x + unitLength : nil
-            absMax = Self.measure(x, unitLength, scale: scale(absMax: absMax), constants, into: &sums, scratch: scratch, lookahead: next)
+            absMax = Self.measure(x, unitLength, scale: scale(absMax: absMax), largest: absMax, format, into: &sums, scratch: scratch, lookahead: next)
             offset += unitLength
         }
     }
 
-    /// Sums the error of `roundTrip` over `n` weights into `sums`, with the same dequantised values.
+    /// Sums the error of `roundTrip` over `n` weights whose magnitudes are at most `largest` into `sums`, with the
+    /// same dequantised values. When no quotient |w| / s ≤ largest / s can saturate (always so for a scale made from
+    /// `largest`, unless it is subnormal), the loop leaves out the cap at the format's maximum.
+    @discardableResult
+    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, largest: Float, _ format: MiniFloatFormat,
+                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>? = nil) -> Float {
+        let k = format.vectorConstants
+        return format.saturationCanAct(upTo: largest / s)
+            ? measureSaturating(x, n, scale: s, k, into: &sums, scratch: scratch, lookahead: lookahead)
+            : measureInRange(x, n, scale: s, k, into: &sums, scratch: scratch, lookahead: lookahead)
+    }
+
+    @inline(never)
+    static func measureSaturating(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants,
+                                  into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>?) -> Float {
+        measure(x, n, scale: s, k, saturating: true, into: &sums, scratch: scratch, lookahead: lookahead)
+    }
+
+    @inline(never)
+    static func measureInRange(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants,
+                               into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>?) -> Float {
+        measure(x, n, scale: s, k, saturating: false, into: &sums, scratch: scratch, lookahead: lookahead)
+    }
+
+    /// The loop of `measure`, with or without the cap.
     ///
     /// The lane sums stay in registers: the inner loop runs up to the next flush of `sums` with no call in it
     /// (a call to `flush` inside the loop makes the compiler keep the accumulators in memory). A tail of fewer
     /// than 8 weights is padded with zeros, which quantise to 0 and add nothing, as `ErrorSums.add` pads.
     /// With `lookahead`, also returns max |lookahead[i]| over the same n (else 0).
-    @discardableResult
-    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants,
-                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>? = nil) -> Float {
+    @inline(__always)
+    static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants, saturating: Bool,
+                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>?) -> Float {
         typealias Lanes = ErrorSums.Lanes
         guard s > 0 else {
             FloatFormatKernel.zero(scratch, n)
@@ -106,7 +131,7 @@ struct FP8Quantizer: TensorEncoder {
             // On magnitudes: |w| / s = |w / s|, and ŵ has the sign of w, so (ŵ − w)² = (|ŵ| − |w|)² and ŵ² = |ŵ|².
             @_transparent func step(_ w: Lanes) {
                 let a = FloatFormatKernel.magnitude(w)
-                let q = MiniFloatFormat.roundMagnitudeVector(a / vs, k) * vs
+                let q = MiniFloatFormat.roundMagnitudeVector(a / vs, k, saturating: saturating) * vs
                 let e = a - q  // (a − q)² = (q − a)², and a is not needed after: subps in place
                 let e2 = e * e
                 squaredError += e2

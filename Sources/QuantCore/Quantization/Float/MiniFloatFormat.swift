@@ -103,13 +103,25 @@ struct MiniFloatFormat: Sendable {
 
     /// `roundVector` of 8 magnitudes (+0 or positive, finite or +inf; not NaN): the same value without the sign's two
     /// operations, for kernels that only need |ŵ| (the error of a weight does not depend on its sign).
+    /// With `saturating` false the cap at `maxFinite` is left out, which gives the same value for every magnitude
+    /// where `saturationCanAct(upTo:)` is false.
     @_transparent
-    static func roundMagnitudeVector(_ magnitude: SIMD8<Float>, _ k: VectorConstants) -> SIMD8<Float> {
+    static func roundMagnitudeVector(_ magnitude: SIMD8<Float>, _ k: VectorConstants, saturating: Bool = true) -> SIMD8<Float> {
         typealias Bits = SIMD8<UInt32>
-        let a = FloatFormatKernel.capped(magnitude, at: k.maxFinite)
+        let a = saturating ? FloatFormatKernel.capped(magnitude, at: k.maxFinite) : magnitude
         let floor = FloatFormatKernel.maximum(a, k.minExponent)
         let magic = unsafeBitCast((unsafeBitCast(floor, to: Bits.self) & 0x7F80_0000) &+ k.magicOffset, to: SIMD8<Float>.self)
         return (a + magic) - magic
+    }
+
+    /// Whether the cap at `maxFinite` can change the rounding of some magnitude in [0, q]. The rounding without the
+    /// cap is monotonic and equals the capped one up to `maxFinite`, so the cap cannot act when the uncapped rounding
+    /// of q itself stays at or below `maxFinite` (q may exceed `maxFinite` by less than half a step).
+    func saturationCanAct(upTo q: Float) -> Bool {
+        guard q.isFinite else { return true }
+        let exponent = Swift.max(q.bitPattern & 0x7F80_0000, UInt32(minNormalExponent + 127) << 23)
+        let magic = Float(bitPattern: exponent + UInt32(23 - mantissaBits) << 23)
+        return (q + magic) - magic > maxFinite
     }
 
     /// The scalar form of `roundVector` (same operations), for loop tails.
