@@ -516,16 +516,26 @@ extension KQuantLanes {
 
     /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
     /// bit i of each lane.
+    ///
+    /// Most elements keep their level in every lane, and `q3MayTake` tells so without the division; only the elements
+    /// where some lane might change go through the whole step.
     @_transparent
     static func q3FirstPass(
         _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>,
         _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>, sumlx: V, suml2: V
     ) -> U {
+        // Uses the products of the current level from `q3Start` (multiplications are the scarce resource here: they
+        // share two ports with the division, comparisons, min and max).
+        var candidates: UInt32 = 0
+        for i in 0..<16 {
+            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i])
+            candidates |= orLanes(unsure) & (1 &<< UInt32(i))
+        }
         let sxx = sumlx * sumlx
         var bits = U.zero
-        for i in 0..<16 {
-            // `q3Check` with the products of the current level from `q3Start` (multiplications are the scarce
-            // resource here: they share two ports with the division, comparisons, min and max).
+        while candidates != 0 {
+            let i = candidates.trailingZeroBitCount
+            candidates &= candidates &- 1
             let l = L[i], w = W[i], wx = WX[i]
             let slx = sumlx - WXL[i]
             let sl2 = suml2 - WLL[i]
@@ -537,6 +547,16 @@ extension KQuantLanes {
             bits |= take & bit(i)
         }
         return bits
+    }
+
+    /// All-ones in the lanes where ggml's refinement step might change a level l, given slx = sumlx − x³·l and
+    /// p = x·sl2 as ggml computes them; zero where it surely does not: where slx ≤ 0 (or NaN), ggml skips the element,
+    /// and where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx, the new level nearest_int(p / slx) is l (the float errors of
+    /// these operations are below 10⁻⁶·slx for |l| ≤ 4, and a normal slx keeps them relative).
+    @_transparent
+    static func q3MayTake(slx: V, p: V, l: V) -> U {
+        let keeps = mask(slx, greaterThan: V(repeating: 0x1p-100)) & mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx))
+        return mask(slx, greaterThan: .zero) & ~keeps
     }
 
     /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where
