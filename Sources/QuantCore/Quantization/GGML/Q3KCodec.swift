@@ -6,7 +6,7 @@ enum Q3KCodec {
 
     /// Super-blocks searched together, so that the sub-blocks whose refinement goes on after the first pass (about three
     /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`.
-    static let batchBlocks = 16
+    static let batchBlocks = 32
 
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
