@@ -69,7 +69,7 @@ final class GGMLAdversarialTests: XCTestCase {
     }
 
     /// Q3_K's refinement (ggml's `make_q3_quants`) changes levels only in sub-blocks whose value of largest magnitude is
-    /// negative; the fast path runs its first pass in lanes and continues the few changing sub-blocks one by one. These
+    /// negative; the fast path runs its first pass in lanes and refines the few changing sub-blocks further in lanes. These
     /// blocks make many such sub-blocks, several changes per pass and several passes, ties and zeros among them.
     func testQ3KRefinementMatchesScalar() {
         let blocks = 2048
@@ -87,6 +87,34 @@ final class GGMLAdversarialTests: XCTestCase {
             }
         }
         compare("Q3_K", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
+    /// The Q3_K fast path searches super-blocks in batches and refines the sub-blocks that change after the first pass
+    /// 16 at a time in lanes, gathered across the batch. These rows end in partial batches and partial groups of lanes,
+    /// mix sub-blocks that stop after different passes, refine every sub-block of some super-blocks (many groups in one
+    /// batch), and put refined sub-blocks next to much larger ones so that their final scale is 0 and ggml keeps the
+    /// search's levels.
+    func testQ3KBatchesMatchScalar() {
+        for blocks in [1, 2, 3, 5, 7, 9, 15, 16, 17, 31, 33, 50] {
+            let x = Self.superBlocks(blocks, seed: 31 + UInt64(blocks), kinds: 6, magnitude: { Float(pow(10, -3 + 4 * $0.unit())) }) { kind, scale, i, g in
+                let z = Float(g.normal())
+                switch kind {
+                case 0: return scale * z
+                case 1: return scale * (i == Int(g.next() % 16) ? -4 : z)                 // refines, usually
+                case 2: return 1e-4 * scale * (i == 3 ? -4 : z)                           // refines, scale rounds to 0
+                case 3: return scale * (Float(Int(g.next() % 8) - 4) + 0.05 * z)          // near the levels
+                case 4: return scale * Float(g.unit() * 1.8 - 1)                         // leaning negative
+                default: return i % 4 == 0 ? 0 : -scale * abs(z)                          // all ≤ 0, zeros
+                }
+            }
+            compare("Q3_K \(blocks) blocks", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+        }
+        // Sub-blocks with a negative outlier nearly all refine: up to 16 groups of lanes in a batch.
+        let blocks = 2 * Q3KCodec.batchBlocks + 3
+        let x = Self.superBlocks(blocks, seed: 5, kinds: 2, magnitude: { Float(pow(10, -2 + 2 * $0.unit())) }) { kind, scale, i, g in
+            scale * (i == Int(g.next() % 16) ? -4 : Float(g.normal())) * (kind == 0 ? 1 : 1e-3)
+        }
+        compare("Q3_K all refining", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
     }
 
     /// Q6_K's lane search leaves out the clamps that cannot bind for a candidate scale; these sub-blocks put values on

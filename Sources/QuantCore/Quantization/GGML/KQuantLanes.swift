@@ -391,30 +391,31 @@ extension KQuantLanes {
         return UInt32(truncatingIfNeeded: Int32((h[0] + h[2]) + (h[1] + h[3])))
     }
 
-    /// `make_q3_quants` with `do_rmse = true` and nmax 4 for the 16 sub-blocks of 16 of a super-block at `x`, given also
-    /// transposed in `X` (see `transpose16`). Writes levels −4…3 as floats, transposed like `X`, into `L`, except for the
-    /// sub-blocks whose refinement goes on after the first pass (bit j of `refined`): their levels go to `refinedL[2j]`,
-    /// `refinedL[2j + 1]` in natural order. Writes the scales into `scales`; bit j of `allZero` marks an all-zero sub-block
-    /// j (ggml's levels are 0 there, and its scale 0). `scratch` holds 122 vectors.
+    /// Where `q3Search` leaves a super-block's sub-blocks' sumlx, suml2 and iscale, 16 of each (in 8 vectors).
+    struct Q3SearchState {
+        static let vectors = 8
+        let base: UnsafeMutableRawPointer
+        @_transparent var sumlx: UnsafeMutablePointer<Float> { base.assumingMemoryBound(to: Float.self) }
+        @_transparent var suml2: UnsafeMutablePointer<Float> { sumlx + 16 }
+        @_transparent var iscale: UnsafeMutablePointer<Float> { sumlx + 32 }
+    }
+
+    /// `make_q3_quants` with `do_rmse = true` and nmax 4 for the 16 sub-blocks of 16 of a super-block, given transposed
+    /// in `X` (see `transpose16`), up to the end of the first refinement pass. Writes the sums and iscale into `state`.
+    /// Returns bit j of `allZero` for an all-zero sub-block j (ggml's levels are 0 there, and its scale 0), and bit j of
+    /// `refined` where the first pass changes a level: those sub-blocks go on in `q3RefineLanes`, the others are done,
+    /// with levels clamp(nearest_int(iscale·x)). `scratch` holds 128 vectors.
     ///
     /// ggml refines a sub-block element by element over up to five passes, and most sub-blocks change nothing in the
     /// first pass. A pass without a change evaluates every element against the same sums, so the first pass of all 16
-    /// sub-blocks runs in lanes here without the serial chain (`q3FirstPass`). Only sub-blocks where some element changes go
-    /// on (`q3Continue`), one at a time with their 16 elements in lanes: each step evaluates all remaining elements of the
-    /// pass against the current sums and takes the first that changes, which is the element ggml changes next.
+    /// sub-blocks runs in lanes here without the serial chain (`q3FirstPass`).
     ///
     /// Exact for every input: the rounding is `nearestExact`, and every float operation is ggml's, in ggml's order.
-    @inline(__always)
-    static func makeQ3Block(
-        x: UnsafePointer<Float>, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, refinedL: UnsafeMutablePointer<V>,
-        scratch: UnsafeMutablePointer<V>, scales: UnsafeMutablePointer<Float>
-    ) -> (allZero: UInt32, refined: UInt32) {
-        let W = scratch, WX = scratch + 32, WXL = scratch + 78, WLL = scratch + 94
-        // Per sub-block: sumlx, suml2, iscale and the first pass's changes (bit i: element i), 16 of each.
-        let perLane = UnsafeMutableRawPointer(scratch + 64)
-        let sumlx = perLane.assumingMemoryBound(to: Float.self), suml2 = sumlx + 16, iscale = sumlx + 32
-        let takes = (perLane + 192).assumingMemoryBound(to: UInt32.self)
-        var allZeroBits: UInt32 = 0, anyTakes: UInt32 = 0, refined: UInt32 = 0
+    @inline(never)
+    static func q3Search(X: UnsafePointer<V>, scratch: UnsafeMutablePointer<V>, state: Q3SearchState) -> (allZero: UInt32, refined: UInt32) {
+        let L = scratch, W = scratch + 32, WX = scratch + 64, WXL = scratch + 96, WLL = scratch + 112
+        let perLane = state.base
+        var allZeroBits: UInt32 = 0, refined: UInt32 = 0
         for g in 0..<2 {
             let s = q3Start(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL)
             // Only sub-blocks whose x of largest magnitude is negative can change: with a positive maximum,
@@ -428,25 +429,54 @@ extension KQuantLanes {
             store(s.sumlx, perLane, 32 * g)
             store(s.suml2, perLane, 64 + 32 * g)
             store(s.iscale, perLane, 128 + 32 * g)
-            store(unsafeBitCast(t, to: V.self), perLane, 192 + 32 * g)
             allZeroBits |= laneBits(s.allZero) &<< UInt32(8 * g)
-            anyTakes |= orLanes(t)
-        }
-        if anyTakes != 0 {
-            let data = UnsafeMutableRawPointer(scratch + 110)
-            for j in 0..<16 where takes[j] != 0 {
-                refined |= 1 &<< UInt32(j)
-                let a = q3Continue(Q3Scan(x + 16 * j, iscale: iscale[j], first: takes[j], sumlx: sumlx[j], suml2: suml2[j], data: data))
-                sumlx[j] = a.sumlx
-                suml2[j] = a.suml2
-                refinedL[2 * j] = a.la
-                refinedL[2 * j + 1] = a.lb
-            }
-        }
-        for j in 0..<16 {
-            scales[j] = allZeroBits & (1 &<< UInt32(j)) != 0 ? 0 : suml2[j] > 0 ? sumlx[j] / suml2[j] : 0
+            // All-ones where t ≠ 0 (its bits are below 2¹⁶, so 0 − t is negative exactly there).
+            let changes = unsafeBitCast(unsafeBitCast(U.zero &- t, to: SIMD8<Int32>.self) &>> 31, to: U.self)
+            refined |= laneBits(changes) &<< UInt32(8 * g)
         }
         return (allZeroBits, refined)
+    }
+
+    /// ggml's refinement passes of `make_q3_quants` (up to five over the 16 elements; an element's level changes where
+    /// that raises sumlx²/suml2) for 16 sub-blocks side by side, lane p running sub-block p from its first levels.
+    /// Element i of lane p's sub-block is lane p % 8 of `X[2i + p / 8]`, with x² and x³ likewise in `W` and `WX`; its
+    /// levels (floats −4…3) likewise in `L`; `sums` holds sumlx (2 vectors) then suml2 (2 vectors). Levels and sums are
+    /// updated in place.
+    ///
+    /// All lanes run the same passes: a lane whose pass changes nothing starts the next pass in the same state, so
+    /// that pass changes nothing either, just as ggml would stop there. A lane with x = 0 and sums 0 never changes
+    /// (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side by side.
+    @inline(never)
+    static func q3RefineLanes(
+        X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>
+    ) {
+        var sx0 = sums[0], sx1 = sums[1], s20 = sums[2], s21 = sums[3]
+        for _ in 0..<5 {
+            var changed = U.zero
+            for i in 0..<16 {
+                q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, changed: &changed)
+                q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, changed: &changed)
+            }
+            if !anySet(changed) { break }
+        }
+        sums[0] = sx0
+        sums[1] = sx1
+        sums[2] = s20
+        sums[3] = s21
+    }
+
+    /// One element of ggml's refinement pass in every lane (see `q3Check`).
+    @_transparent
+    static func q3RefineElement(
+        _ x: V, _ w: V, _ wx: V, _ L: UnsafeMutablePointer<V>, sumlx: inout V, suml2: inout V, changed: inout U
+    ) {
+        let l = L.pointee
+        var newL = V.zero, slxNew = V.zero, sl2New = V.zero
+        let take = q3Check(x, w, wx, l, sumlx: sumlx, suml2: suml2, sxx: sumlx * sumlx, newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
+        L.pointee = blend(take, newL, l)
+        sumlx = blend(take, slxNew, sumlx)
+        suml2 = blend(take, sl2New, suml2)
+        changed |= take
     }
 
     /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and
@@ -486,16 +516,26 @@ extension KQuantLanes {
 
     /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
     /// bit i of each lane.
+    ///
+    /// Most elements keep their level in every lane, and `q3MayTake` tells so without the division; only the elements
+    /// where some lane might change go through the whole step.
     @_transparent
     static func q3FirstPass(
         _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>,
         _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>, sumlx: V, suml2: V
     ) -> U {
+        // Uses the products of the current level from `q3Start` (multiplications are the scarce resource here: they
+        // share two ports with the division, comparisons, min and max).
+        var candidates: UInt32 = 0
+        for i in 0..<16 {
+            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i])
+            candidates |= orLanes(unsure) & (1 &<< UInt32(i))
+        }
         let sxx = sumlx * sumlx
         var bits = U.zero
-        for i in 0..<16 {
-            // `q3Check` with the products of the current level from `q3Start` (multiplications are the scarce
-            // resource here: they share two ports with the division, comparisons, min and max).
+        while candidates != 0 {
+            let i = candidates.trailingZeroBitCount
+            candidates &= candidates &- 1
             let l = L[i], w = W[i], wx = WX[i]
             let slx = sumlx - WXL[i]
             let sl2 = suml2 - WLL[i]
@@ -507,6 +547,16 @@ extension KQuantLanes {
             bits |= take & bit(i)
         }
         return bits
+    }
+
+    /// All-ones in the lanes where ggml's refinement step might change a level l, given slx = sumlx − x³·l and
+    /// p = x·sl2 as ggml computes them; zero where it surely does not: where slx ≤ 0 (or NaN), ggml skips the element,
+    /// and where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx, the new level nearest_int(p / slx) is l (the float errors of
+    /// these operations are below 10⁻⁶·slx for |l| ≤ 4, and a normal slx keeps them relative).
+    @_transparent
+    static func q3MayTake(slx: V, p: V, l: V) -> U {
+        let keeps = mask(slx, greaterThan: V(repeating: 0x1p-100)) & mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx))
+        return mask(slx, greaterThan: .zero) & ~keeps
     }
 
     /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where
@@ -522,101 +572,5 @@ extension KQuantLanes {
         sl2New = sl2 + w * newL * newL
         return mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
             & mask(slxNew * slxNew * suml2, greaterThan: sxx * sl2New)
-    }
-
-    /// A sub-block whose refinement goes on after the first pass (see `q3Continue`).
-    struct Q3Scan {
-        /// x, x² and x³ of the 16 elements (two vectors each), then the last evaluation's new levels and sums.
-        let data: UnsafeMutableRawPointer
-        var la: V, lb: V
-        var sumlx: Float, suml2: Float
-        /// Where the current pass goes on, and its number (0…4).
-        var start: Int, pass = 0
-        var done = false
-
-        /// The sub-block at `x` after its first change in the first pass (the lowest bit of `first`), made here in
-        /// scalar code with ggml's operations. `data` holds 12 vectors.
-        @_transparent
-        init(_ x: UnsafePointer<Float>, iscale: Float, first: UInt32, sumlx: Float, suml2: Float, data: UnsafeMutableRawPointer) {
-            self.data = data
-            let lo = V(repeating: -4), hi = V(repeating: 3)
-            let raw = UnsafeRawPointer(x)
-            let xa = raw.loadUnaligned(as: V.self), xb = raw.loadUnaligned(fromByteOffset: 32, as: V.self)
-            let wa = xa * xa, wb = xb * xb
-            store(xa, data)
-            store(xb, data, 32)
-            store(wa, data, 64)
-            store(wb, data, 96)
-            store(wa * xa, data, 128)
-            store(wb * xb, data, 160)
-            la = clamp(nearestExact(V(repeating: iscale) * xa), lo, hi)
-            lb = clamp(nearestExact(V(repeating: iscale) * xb), lo, hi)
-            let t = first.trailingZeroBitCount
-            let xt = x[t]
-            let lt = clampQ3(GGMLBlockCodec.nearestInt(iscale * xt))
-            let w = xt * xt
-            let slx = sumlx - w * xt * lt
-            let sl2 = suml2 - w * lt * lt
-            let nl = clampQ3(GGMLBlockCodec.nearestInt(xt * sl2 / slx))
-            self.sumlx = slx + w * xt * nl
-            self.suml2 = sl2 + w * nl * nl
-            start = t + 1
-            setLevel(t, nl)
-        }
-
-        @_transparent
-        mutating func setLevel(_ t: Int, _ level: Float) {
-            let tv = V(repeating: Float(t)), lv = V(repeating: level)
-            la = select(V(0, 1, 2, 3, 4, 5, 6, 7), equalTo: tv, lv, la)
-            lb = select(V(8, 9, 10, 11, 12, 13, 14, 15), equalTo: tv, lv, lb)
-        }
-
-        /// One evaluation of all 16 elements against the current sums, and the change it finds, if any. It serves twice:
-        /// its changes at or after `start` continue the pass, and when there are none the pass ends without changing the
-        /// sums, so the next pass (which starts over at element 0 with the same sums and levels) changes exactly its
-        /// lowest change, if any.
-        @_transparent
-        mutating func step() {
-            let sxv = V(repeating: sumlx), s2v = V(repeating: suml2), sxx = V(repeating: sumlx * sumlx)
-            var na = V.zero, nb = V.zero, xna = V.zero, xnb = V.zero, qna = V.zero, qnb = V.zero
-            let ta = q3Check(load(data), load(data, 64),
-                             load(data, 128), la,
-                             sumlx: sxv, suml2: s2v, sxx: sxx, newL: &na, slxNew: &xna, sl2New: &qna)
-            let tb = q3Check(load(data, 32), load(data, 96),
-                             load(data, 160), lb,
-                             sumlx: sxv, suml2: s2v, sxx: sxx, newL: &nb, slxNew: &xnb, sl2New: &qnb)
-            let m = laneBits(ta) | laneBits(tb) &<< 8
-            let later = m & (0xffff &<< UInt32(start))
-            // No change at or after `start`: the pass is over, and ggml runs another only if this one changed something
-            // (`start` > 0), at most five in all.
-            let wrap = later == 0
-            let stop = done || (wrap && (m == 0 || start == 0 || pass == 4))
-            let out = data + 192
-            store(na, out)
-            store(nb, out, 32)
-            store(xna, out, 64)
-            store(xnb, out, 96)
-            store(qna, out, 128)
-            store(qnb, out, 160)
-            let t = Int((wrap ? m : later).trailingZeroBitCount & 15)
-            let nsx = out.load(fromByteOffset: 64 + 4 * t, as: Float.self)
-            let ns2 = out.load(fromByteOffset: 128 + 4 * t, as: Float.self)
-            let nl = out.load(fromByteOffset: 4 * t, as: Float.self)
-            sumlx = stop ? sumlx : nsx
-            suml2 = stop ? suml2 : ns2
-            setLevel(stop ? -1 : t, nl)
-            pass += wrap ? 1 : 0
-            start = t + 1
-            done = stop
-        }
-    }
-
-    /// The rest of `make_q3_quants`' refinement for one sub-block. Updates levels and sums.
-    @inline(never)
-    static func q3Continue(_ a: Q3Scan) -> Q3Scan {
-        // A local copy: the state of an inout argument would stay in memory (the scratch stores might alias it).
-        var a = a
-        repeat { a.step() } while !a.done
-        return a
     }
 }

@@ -4,39 +4,132 @@ enum Q3KCodec {
     static let blockElements = 256
     static let blockBytes = 110
 
+    /// Super-blocks searched together, so that the sub-blocks whose refinement goes on after the first pass (about three
+    /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`.
+    static let batchBlocks = 32
+
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3 + 122 + 32) { lanes in
-                for b in 0..<blocks {
-                    let xb = x + blockElements * b, yb = y + blockBytes * b
-                    if scalarOnly {
-                        encodeBlock(xb, yb, L: bytes.baseAddress!,
+        if scalarOnly {
+            withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
+                    for b in 0..<blocks {
+                        encodeBlock(x + blockElements * b, y + blockBytes * b, L: bytes.baseAddress!,
                                     sc: UnsafeMutableRawPointer(bytes.baseAddress! + 256).assumingMemoryBound(to: UInt8.self),
                                     scales: floats.baseAddress!)
-                    } else {
-                        encodeBlockLanes(xb, yb, scales: floats.baseAddress!, lanes: lanes.baseAddress!)
                     }
                 }
-              }
+            }
+            return
+        }
+        typealias V = KQuantLanes.V
+        let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
+        // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
+        let levelVectors = 32 * batchBlocks
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 3 * 32 + 4 + 32 + 4) { lanes in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
+                let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
+                let scratch = X + 32, refineX = scratch + 128, refineW = refineX + 32, refineWX = refineW + 32
+                let sums = refineWX + 32, Lu = sums + 4
+                let floats = UnsafeMutableRawPointer(Lu + 32).assumingMemoryBound(to: Float.self)
+                let allZero = words.baseAddress!, refined = allZero + batchBlocks
+                let jobs = UnsafeMutableRawPointer(refined + batchBlocks).assumingMemoryBound(to: UInt16.self)
+                @_transparent func state(_ k: Int) -> KQuantLanes.Q3SearchState {
+                    KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+                }
+                for first in stride(from: 0, to: blocks, by: batchBlocks) {
+                    let n = Swift.min(batchBlocks, blocks - first)
+                    let xs = x + blockElements * first
+                    var count = 0
+                    for k in 0..<n {
+                        KQuantLanes.transpose16(xs + blockElements * k, into: X)
+                        let r = KQuantLanes.q3Search(X: X, scratch: scratch, state: state(k))
+                        allZero[k] = r.allZero
+                        refined[k] = r.refined
+                        var m = r.refined
+                        while m != 0 {
+                            jobs[count] = UInt16(truncatingIfNeeded: 16 * k + m.trailingZeroBitCount)
+                            count += 1
+                            m &= m &- 1
+                        }
+                    }
+                    for group in stride(from: 0, to: count, by: 16) {
+                        refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
+                               X: refineX, W: refineW, WX: refineWX, L: refinedL + 2 * group, sums: sums)
+                    }
+                    for k in 0..<n {
+                        finishBlock(xs + blockElements * k, y + blockBytes * (first + k), k, state: state(k),
+                                    allZero: allZero[k], refined: refined[k], jobs: jobs, count: count, refinedL: refinedL,
+                                    Lu: Lu, scales: floats)
+                    }
+                }
             }
         }
     }
 
-    /// The 16 sub-blocks' searches in lanes (see `KQuantLanes.makeQ3Block`), then the final levels and the packing on whole
-    /// vectors in natural order. Exact for every input, so there is no scalar fallback.
-    @inline(__always)
-    static func encodeBlockLanes(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, scales: UnsafeMutablePointer<Float>,
-        lanes: UnsafeMutablePointer<KQuantLanes.V>
+    /// Runs the refinement of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of super-block k at `x + 256·k`) in
+    /// lanes: gathers their values, first levels and sums, and leaves their levels (transposed) in `L` and their sums in
+    /// their states.
+    @inline(never)
+    static func refine(
+        _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, count: Int, states: UnsafeMutablePointer<KQuantLanes.V>,
+        X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>, WX: UnsafeMutablePointer<KQuantLanes.V>,
+        L: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
+    ) {
+        typealias V = KQuantLanes.V
+        let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
+        let sf = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
+        // Lane p of `L` holds iscale until the first levels replace it.
+        let lf = UnsafeMutableRawPointer(L).assumingMemoryBound(to: Float.self)
+        for p in 0..<16 {
+            if p < count {
+                let job = Int(jobs[p]), k = job &>> 4, j = job & 15
+                let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+                let xj = x + 256 * k + 16 * j
+                for i in 0..<16 { xf[16 * i + p] = xj[i] }
+                sf[p] = s.sumlx[j]
+                sf[16 + p] = s.suml2[j]
+                lf[p] = s.iscale[j]
+            } else {
+                for i in 0..<16 { xf[16 * i + p] = 0 }
+                sf[p] = 0
+                sf[16 + p] = 0
+                lf[p] = 0
+            }
+        }
+        let iscale0 = L[0], iscale1 = L[1]
+        for i in 0..<16 {
+            for h in 0..<2 {
+                let v = X[2 * i + h]
+                let w = v * v
+                W[2 * i + h] = w
+                WX[2 * i + h] = w * v
+                L[2 * i + h] = KQuantLanes.clamp(KQuantLanes.nearestExact((h == 0 ? iscale0 : iscale1) * v), V(repeating: -4), V(repeating: 3))
+            }
+        }
+        KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums)
+        for p in 0..<count {
+            let job = Int(jobs[p]), k = job &>> 4, j = job & 15
+            let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+            s.sumlx[j] = sf[p]
+            s.suml2[j] = sf[16 + p]
+        }
+    }
+
+    /// A searched super-block's scales, final levels and packing, on whole vectors in natural order (exact for every
+    /// input, so there is no scalar fallback).
+    @inline(never)
+    static func finishBlock(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ k: Int, state: KQuantLanes.Q3SearchState,
+        allZero: UInt32, refined: UInt32, jobs: UnsafePointer<UInt16>, count: Int, refinedL: UnsafePointer<KQuantLanes.V>,
+        Lu: UnsafeMutablePointer<KQuantLanes.V>, scales: UnsafeMutablePointer<Float>
     ) {
         typealias V = KQuantLanes.V
         typealias U = KQuantLanes.U
-        let X = lanes, Lv = X + 32, Lu = Lv + 32
-        KQuantLanes.transpose16(x, into: X)
-        let refinedL = Lu + 32 + 122
-        let (allZero, refined) = KQuantLanes.makeQ3Block(x: x, X: X, L: Lv, refinedL: refinedL, scratch: Lu + 32, scales: scales)
+        for j in 0..<16 {
+            let suml2 = state.suml2[j]
+            scales[j] = allZero & (1 &<< UInt32(j)) != 0 ? 0 : suml2 > 0 ? state.sumlx[j] / suml2 : 0
+        }
         var maxScale: Float = 0
         var amax: Float = 0
         for j in 0..<16 {
@@ -73,15 +166,9 @@ enum Q3KCodec {
             let dl = d * ls[j]
             if dl == 0 {
                 let zero = allZero & (1 &<< UInt32(j)) != 0
-                for h in 0..<2 {
-                    var v = V.zero
-                    if refined & (1 &<< UInt32(j)) != 0 {
-                        v = refinedL[2 * j + h]
-                    } else {
-                        for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
-                    }
-                    Lu[2 * j + h] = zero ? V(repeating: 8_388_608) : v + shift
-                }
+                let levels = searchLevels(x + 16 * j, j, state: state, refined: refined, jobs: jobs, count: count, refinedL: refinedL, k)
+                Lu[2 * j] = zero ? V(repeating: 8_388_608) : levels.0 + shift
+                Lu[2 * j + 1] = zero ? V(repeating: 8_388_608) : levels.1 + shift
                 continue
             }
             let dlv = V(repeating: dl)
@@ -105,6 +192,30 @@ enum Q3KCodec {
                 y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q), toByteOffset: 32 + 32 * half + 8 * c, as: SIMD8<UInt8>.self)
             }
         }
+    }
+
+    /// Sub-block j's levels (−4…3, natural order) as the search left them: refined in lanes, or else from the first
+    /// rounding. ggml keeps them where a sub-block's final scale is 0, which is rare, so they are found here only then.
+    static func searchLevels(
+        _ x: UnsafePointer<Float>, _ j: Int, state: KQuantLanes.Q3SearchState, refined: UInt32, jobs: UnsafePointer<UInt16>,
+        count: Int, refinedL: UnsafePointer<KQuantLanes.V>, _ k: Int
+    ) -> (KQuantLanes.V, KQuantLanes.V) {
+        typealias V = KQuantLanes.V
+        var a = V.zero, b = V.zero
+        if refined & (1 &<< UInt32(j)) != 0 {
+            let job = (0..<count).first { Int(jobs[$0]) == 16 * k + j }!
+            let levels = UnsafeRawPointer(refinedL + 32 * (job / 16)).assumingMemoryBound(to: Float.self)
+            for i in 0..<8 {
+                a[i] = levels[16 * i + job % 16]
+                b[i] = levels[16 * (8 + i) + job % 16]
+            }
+        } else {
+            let iscale = V(repeating: state.iscale[j]), lo = V(repeating: -4), hi = V(repeating: 3)
+            let raw = UnsafeRawPointer(x)
+            a = KQuantLanes.clamp(KQuantLanes.nearestExact(iscale * raw.loadUnaligned(as: V.self)), lo, hi)
+            b = KQuantLanes.clamp(KQuantLanes.nearestExact(iscale * raw.loadUnaligned(fromByteOffset: 32, as: V.self)), lo, hi)
+        }
+        return (a, b)
     }
 
     @inline(__always)
