@@ -264,24 +264,10 @@ extension IntegerKernel {
         var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
         for g in 0..<groups {
             let unit = UnsafeRawPointer(x + g &* groupLength)
-            let scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
-            let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
-            let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
-            let highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
+            let group = GroupParameters(table, g)
             for j in 0..<vectors {
-                let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
-                var k = (v * inverse + magic) - magic
-                if clamping {
-                    k = k.replacing(with: lowest, where: k .< lowest)
-                    k = k.replacing(with: highest, where: k .> highest)
-                }
-                let q = k * scale
-                // v − q rather than q − v: the same square, and the subtraction may overwrite v.
-                let e = v - q
-                let e2 = e * e
-                squaredError += e2
-                squaredDequantized += q * q
-                maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError)
+                group.measure(unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self), magic: magic, clamping: clamping, tracksLargest: true,
+                              squaredError: &squaredError, squaredDequantized: &squaredDequantized, maxSquaredError: &maxSquaredError)
             }
         }
         acc.squaredError = squaredError
@@ -347,27 +333,14 @@ extension IntegerKernel {
         var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
         for g in 0..<8 {
             let unit = UnsafeRawPointer(x + g &* groupLength), nextUnit = UnsafeRawPointer(next + g &* groupLength)
-            let scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
-            let inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
-            let lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
-            let highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
+            let group = GroupParameters(table, g)
             // The range of the next group in four lanes (both halves of each vector folded in), to leave registers
             // for the error sums: with eight lanes the asymmetric loop kept one of them on the stack.
             typealias H = SIMD4<Float>
             var lo = symmetric ? H(repeating: 0) : nextUnit.loadUnaligned(as: H.self), hi = lo
             for j in 0..<vectors {
-                let v = unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self)
-                var k = (v * inverse + magic) - magic
-                if clamping {
-                    k = k.replacing(with: lowest, where: k .< lowest)
-                    k = k.replacing(with: highest, where: k .> highest)
-                }
-                let q = k * scale
-                let e = v - q
-                let e2 = e * e
-                squaredError += e2
-                squaredDequantized += q * q
-                if tracksLargest { maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError) }
+                group.measure(unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self), magic: magic, clamping: clamping, tracksLargest: tracksLargest,
+                              squaredError: &squaredError, squaredDequantized: &squaredDequantized, maxSquaredError: &maxSquaredError)
                 let n0 = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: H.self)
                 let n1 = nextUnit.loadUnaligned(fromByteOffset: j &* 32 &+ 16, as: H.self)
                 if symmetric {
@@ -392,5 +365,38 @@ extension IntegerKernel {
         acc.squaredError = squaredError
         acc.squaredDequantized = squaredDequantized
         acc.maxSquaredError = maxSquaredError
+    }
+
+    /// One group's parameters from a `BatchTable`, broadcast to eight lanes.
+    struct GroupParameters {
+        typealias V = SIMD8<Float>
+        let scale: V, inverse: V, lowest: V, highest: V
+
+        @_transparent
+        init(_ table: UnsafeRawPointer, _ g: Int) {
+            scale = V(repeating: table.load(fromByteOffset: BatchTable.scale &+ g &* 4, as: Float.self))
+            inverse = V(repeating: table.load(fromByteOffset: BatchTable.inverse &+ g &* 4, as: Float.self))
+            lowest = V(repeating: table.load(fromByteOffset: BatchTable.lowest &+ g &* 4, as: Float.self))
+            highest = V(repeating: table.load(fromByteOffset: BatchTable.highest &+ g &* 4, as: Float.self))
+        }
+
+        /// The fused step on eight weights of the group: codes round(v·(1/s)) (clamped into the group's range with
+        /// `clamping`), ŵ = code·s, and the error sums.
+        @_transparent
+        func measure(_ v: V, magic: V, clamping: Bool, tracksLargest: Bool,
+                     squaredError: inout V, squaredDequantized: inout V, maxSquaredError: inout V) {
+            var k = (v * inverse + magic) - magic
+            if clamping {
+                k = k.replacing(with: lowest, where: k .< lowest)
+                k = k.replacing(with: highest, where: k .> highest)
+            }
+            let q = k * scale
+            // v − q rather than q − v: the same square, and the subtraction may overwrite v.
+            let e = v - q
+            let e2 = e * e
+            squaredError += e2
+            squaredDequantized += q * q
+            if tracksLargest { maxSquaredError = maxSquaredError.replacing(with: e2, where: e2 .> maxSquaredError) }
+        }
     }
 }
