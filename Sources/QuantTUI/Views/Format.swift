@@ -45,6 +45,24 @@ enum Format {
         return String(text.prefix(width - 1)) + String(glyphs.ellipsis)
     }
 
+    /// `text` broken at spaces into lines of at most `width` cells; a word longer than `width` is clipped.
+    static func wrap(_ text: String, _ width: Int, glyphs: Glyphs) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+            if line.isEmpty {
+                line = word
+            } else if line.count + 1 + word.count <= width {
+                line += " " + word
+            } else {
+                lines.append(clip(line, width, glyphs: glyphs))
+                line = word
+            }
+        }
+        if !line.isEmpty || lines.isEmpty { lines.append(clip(line, width, glyphs: glyphs)) }
+        return lines
+    }
+
     static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }

@@ -127,20 +127,52 @@ enum Overlays {
         }
     }
 
+    /// The key map in as few columns as hold every description whole (wrapped onto indented lines), as wide as
+    /// the terminal allows; on a screen too small for that, descriptions are clipped to one line each (the smallest
+    /// screen the explorer runs in, 80×24, still lists every key: `HelpLayoutTests`).
     static func drawHelp(_ state: AppState, canvas: inout Canvas, glyphs: Glyphs) {
-        let width = min(state.width - 4, 100), height = state.height - 2
+        let bindings = KeyMap.bindings
+        let label = 8, height = state.height - 2, rows = height - 2, widest = state.width - 4
+        let ideal = label + (bindings.map(\.help.count).max() ?? 0) + 1
+        func layout(columns: Int, wrapping: Bool) -> (width: Int, entries: [[String]])? {
+            let columnWidth = min(ideal, (widest - 2) / columns)
+            guard columnWidth >= label + 12 else { return nil }
+            let entries = bindings.map { binding in
+                wrapping ? Format.wrap(binding.help, columnWidth - label - 1, glyphs: glyphs)
+                         : [Format.clip(binding.help, columnWidth - label - 1, glyphs: glyphs)]
+            }
+            return (columnWidth, entries)
+        }
+        // Entries fill a column top to bottom and never split across columns.
+        func placements(_ entries: [[String]], columns: Int) -> [(column: Int, row: Int)] {
+            var result: [(Int, Int)] = [], column = 0, row = 0
+            for lines in entries {
+                if row + lines.count > rows { column += 1; row = 0 }
+                guard column < columns, lines.count <= rows else { break }
+                result.append((column, row))
+                row += lines.count
+            }
+            return result
+        }
+        var chosen: (columns: Int, width: Int, entries: [[String]], places: [(column: Int, row: Int)])?
+        for wrapping in [true, false] where chosen == nil {
+            for columns in 1...4 {
+                guard let (width, entries) = layout(columns: columns, wrapping: wrapping) else { break }
+                let places = placements(entries, columns: columns)
+                if places.count == bindings.count { chosen = (columns, width, entries, places); break }
+                if !wrapping { chosen = (columns, width, entries, places) } // the most that fits
+            }
+        }
+        guard let chosen else { return }
+        let width = chosen.columns * chosen.width + 2
         let x = (state.width - width) / 2, y = 1
         box(x: x, y: y, width: width, height: height, title: "quantscope keys (any key closes)", canvas: &canvas, glyphs: glyphs)
-        let bindings = KeyMap.bindings
-        let rows = height - 2
-        let columns = bindings.count > rows ? 2 : 1
-        let columnWidth = (width - 2) / columns
-        for (i, binding) in bindings.enumerated() {
-            let column = i / rows, row = i % rows
-            guard column < columns else { break }
-            let cx = x + 1 + column * columnWidth
-            canvas.put(" " + Format.pad(binding.label, 6), x: cx, y: y + 1 + row, style: .bold, limit: columnWidth)
-            canvas.put(Format.clip(binding.help, columnWidth - 8, glyphs: glyphs), x: cx + 7, y: y + 1 + row, limit: columnWidth - 8)
+        for (i, place) in chosen.places.enumerated() {
+            let cx = x + 1 + place.column * chosen.width, top = y + 1 + place.row
+            canvas.put(" " + Format.pad(bindings[i].label, label - 2), x: cx, y: top, style: .bold, limit: chosen.width)
+            for (n, line) in chosen.entries[i].enumerated() {
+                canvas.put(line, x: cx + label, y: top + n, limit: chosen.width - label)
+            }
         }
     }
 }
