@@ -18,22 +18,30 @@ enum OffsetBlockBatches {
 
 
     static func encode<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        withUnsafeTemporaryAllocation(of: Quad.self, capacity: 16 + Table.bytes / 16) { buffer in
-            let partials = buffer.baseAddress!, table = UnsafeMutableRawPointer(partials + 16)
-            if blocks > 0 { extremes(x, blocks < 8 ? blocks : 8, into: partials) }
+        guard blocks > 0 else { return }
+        // Pipelined two deep: while batch b's levels are written, the extremes of batch b + 2 ride along (their loads
+        // from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before (their chain
+        // of divisions overlaps b's levels too; computed right before b + 1, its levels waited on them).
+        withUnsafeTemporaryAllocation(of: Quad.self, capacity: 16 + 2 * Table.bytes / 16) { buffer in
+            let partials = buffer.baseAddress!
+            var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + Table.bytes
+            let maxLevel = Float(F.maxLevel)
+            extremes(x, blocks < 8 ? blocks : 8, into: partials)
+            parameters(partials, maxLevel: maxLevel, into: table)
+            if blocks > 8 { extremes(x + 256, blocks < 16 ? blocks &- 8 : 8, into: partials) }
             var first = 0
             while first < blocks {
                 let n = blocks &- first < 8 ? blocks &- first : 8
+                let inNext = blocks &- first &- 8, inAfter = blocks &- first &- 16
                 let xb = x + 32 &* first, yb = y + F.blockBytes &* first
-                parameters(partials, maxLevel: Float(F.maxLevel), into: table)
-                let inNext = blocks &- first &- 8
-                if n == 8 && inNext >= 8 {
-                    // The next batch's extremes ride along: their loads from memory overlap this batch's arithmetic.
-                    levelsScanningNext(F.self, xb, table, into: yb, scanning: partials)
+                if inNext > 0 { parameters(partials, maxLevel: maxLevel, into: nextTable) }
+                if n == 8 && inAfter >= 8 {
+                    levelsScanningAfterNext(F.self, xb, table, into: yb, scanning: partials)
                 } else {
                     levels(F.self, xb, n, table, into: yb)
-                    if inNext > 0 { extremes(xb + 256, inNext < 8 ? inNext : 8, into: partials) }
+                    if inAfter > 0 { extremes(xb + 512, inAfter < 8 ? inAfter : 8, into: partials) }
                 }
+                swap(&table, &nextTable)
                 first &+= 8
             }
         }
@@ -122,14 +130,14 @@ enum OffsetBlockBatches {
         for k in 0..<blocks { level(F.self, x, k, table, into: y) }
     }
 
-    /// `levels` of eight blocks, with the extremes of the eight blocks that follow into `partials` (see `extremes`).
+    /// `levels` of eight blocks, with the extremes of the eight blocks after the next eight into `partials` (see `extremes`).
     @inline(never)
-    static func levelsScanningNext<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ table: UnsafeRawPointer,
+    static func levelsScanningAfterNext<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ table: UnsafeRawPointer,
                                                            into y: UnsafeMutableRawPointer, scanning partials: UnsafeMutablePointer<Quad>) {
         for k in 0..<8 {
             // Stored first: written after, the trees sank below the branch to the scalar code and their inputs were
             // spilled across it.
-            let (lo, hi) = laneExtremes(x + (256 &+ 32 &* k))
+            let (lo, hi) = laneExtremes(x + (512 &+ 32 &* k))
             partials[k] = hi
             partials[8 &+ k] = lo
             level(F.self, x, k, table, into: y)
