@@ -46,6 +46,28 @@ public enum Half {
         return unsafeBitCast(unsafeBitCast(rounded, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: SIMD8<Float>.self)
     }
 
+    /// `fromFloat` of eight lanes at once (fp16 bits in the low half of each lane), NaN, infinities and subnormals
+    /// included. Every case is computed for every lane and chosen with bit masks from integer subtractions: SSE2 has
+    /// no unsigned compare, and `SIMDMask` selects come out as shuffles on this target.
+    @_transparent
+    static func fromFloat(_ x: SIMD8<Float>) -> SIMD8<UInt32> {
+        typealias W = SIMD8<Int32>
+        let bits = unsafeBitCast(x, to: W.self)
+        let magnitude = bits & 0x7FFF_FFFF
+        let normal = ((magnitude &+ 0x0FFF &+ ((magnitude &>> 13) & 1)) &- 0x3800_0000) &>> 13
+        let subnormal = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<Float>.self) + 0.5, to: W.self) &- 0x3F00_0000
+        let nan = 0x7E00 | ((magnitude &>> 13) & 0x3FF)
+        let isSubnormal = below(magnitude, 0x3880_0000), isLarge = ~below(magnitude, 0x477F_F000), isNaN = ~below(magnitude, 0x7F80_0001)
+        var h = (subnormal & isSubnormal) | (normal & ~isSubnormal)
+        h = (0x7C00 & isLarge) | (h & ~isLarge)
+        h = (nan & isNaN) | (h & ~isNaN)
+        return unsafeBitCast(((h & 0x7FFF) | ((bits &>> 16) & 0x8000)), to: SIMD8<UInt32>.self)
+    }
+
+    /// All ones in the lanes where `a < c`, else 0 (`a − c` must not overflow: here 0 ≤ a, c ≤ 2³¹ − 1).
+    @_transparent
+    static func below(_ a: SIMD8<Int32>, _ c: Int32) -> SIMD8<Int32> { (a &- c) &>> 31 }
+
     /// Rounds a Float through fp16 and back, as ggml does with `GGML_FP32_TO_FP16` then `GGML_FP16_TO_FP32`.
     @inline(__always)
     public static func round(_ value: Float) -> Float { toFloat(fromFloat(value)) }

@@ -1,0 +1,177 @@
+/// The encoder of the formats with an offset (Q4_1, Q5_1), eight blocks at a time in three small stages that talk
+/// through a table in memory: the eight blocks' extremes, their parameters with one block per lane, then per block
+/// its levels with the parameters broadcast from the table.
+///
+/// Why: block by block, each scale waited on two scalar divisions in a row and two branchy fp16 conversions (about
+/// 95 instructions per block). In lanes, eight blocks share one vector division, one reciprocal and two fp16
+/// conversions without branches. Each stage is its own function so that LLVM keeps the shapes written here (inlined
+/// into one, it moved shuffles onto the inputs and split vector selects into branches per lane).
+enum OffsetBlockBatches {
+    typealias Lanes = SIMD8<Float>
+    typealias Words = SIMD8<Int32>
+
+    /// Byte offsets in a batch table, one lane per block: its minimum, 1/d (NaN sends the block to the scalar code)
+    /// and its fp16 fields `d | min << 16`.
+    enum Table {
+        static let offset = 0, inverse = 32, fields = 64, bytes = 96
+    }
+
+
+    static func encode<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
+        guard blocks > 0 else { return }
+        // Pipelined two deep: while batch b's levels are written, the extremes of batch b + 2 ride along (their loads
+        // from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before (their chain
+        // of divisions overlaps b's levels too; computed right before b + 1, its levels waited on them).
+        withUnsafeTemporaryAllocation(of: Quad.self, capacity: 16 + 2 * Table.bytes / 16) { buffer in
+            let partials = buffer.baseAddress!
+            var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + Table.bytes
+            let maxLevel = Float(F.maxLevel)
+            extremes(x, blocks < 8 ? blocks : 8, into: partials)
+            parameters(partials, maxLevel: maxLevel, into: table)
+            if blocks > 8 { extremes(x + 256, blocks < 16 ? blocks &- 8 : 8, into: partials) }
+            var first = 0
+            while first < blocks {
+                let n = blocks &- first < 8 ? blocks &- first : 8
+                let inNext = blocks &- first &- 8, inAfter = blocks &- first &- 16
+                let xb = x + 32 &* first, yb = y + F.blockBytes &* first
+                if inNext > 0 { parameters(partials, maxLevel: maxLevel, into: nextTable) }
+                if n == 8 && inAfter >= 8 {
+                    levelsScanningAfterNext(F.self, xb, table, into: yb, scanning: partials)
+                } else {
+                    levels(F.self, xb, n, table, into: yb)
+                    if inAfter > 0 { extremes(xb + 512, inAfter < 8 ? inAfter : 8, into: partials) }
+                }
+                swap(&table, &nextTable)
+                first &+= 8
+            }
+        }
+    }
+
+    typealias Quad = SIMD4<Float>
+
+    /// Lane-wise maxima (into `partials[0…7]`) and minima (`partials[8…15]`) of the eight blocks at `x`, each
+    /// reduced to four lanes; lanes past `blocks` repeat the last block.
+    @inline(never)
+    static func extremes(_ x: UnsafePointer<Float>, _ blocks: Int, into partials: UnsafeMutablePointer<Quad>) {
+        for g in 0..<8 {
+            let (lo, hi) = laneExtremes(x + 32 &* (g < blocks ? g : blocks &- 1))
+            partials[g] = hi
+            partials[8 &+ g] = lo
+        }
+    }
+
+    /// The lane-wise minimum and maximum of a block's eight four-lane vectors: two trees of seven `minps`/`maxps`.
+    @_transparent
+    static func laneExtremes(_ x: UnsafePointer<Float>) -> (Quad, Quad) {
+        typealias S = LegacyBlockLanes
+        let p = UnsafeRawPointer(x)
+        let a0 = p.loadUnaligned(as: Quad.self), a1 = p.loadUnaligned(fromByteOffset: 16, as: Quad.self)
+        let a2 = p.loadUnaligned(fromByteOffset: 32, as: Quad.self), a3 = p.loadUnaligned(fromByteOffset: 48, as: Quad.self)
+        let a4 = p.loadUnaligned(fromByteOffset: 64, as: Quad.self), a5 = p.loadUnaligned(fromByteOffset: 80, as: Quad.self)
+        let a6 = p.loadUnaligned(fromByteOffset: 96, as: Quad.self), a7 = p.loadUnaligned(fromByteOffset: 112, as: Quad.self)
+        return (S.min4(S.min4(S.min4(a0, a1), S.min4(a2, a3)), S.min4(S.min4(a4, a5), S.min4(a6, a7))),
+                S.max4(S.max4(S.max4(a0, a1), S.max4(a2, a3)), S.max4(S.max4(a4, a5), S.max4(a6, a7))))
+    }
+
+    /// Transposes the four 4×4 blocks of `partials` (quads 0–3, 4–7, 8–11, 12–15) in place: afterwards lane j of
+    /// quads 4i…4i+3 holds the lanes of quad 4i + j. Only shuffles and memory here: next to the reductions that
+    /// follow, LLVM rewrote the lane permutations into scalar compares and inserts.
+    @inline(never)
+    static func transposeQuads(_ partials: UnsafeMutablePointer<Quad>) {
+        for i in stride(from: 0, to: 16, by: 4) {
+            let a = partials[i], b = partials[i &+ 1], c = partials[i &+ 2], d = partials[i &+ 3]
+            let ab0 = Quad(a[0], b[0], a[1], b[1]), ab1 = Quad(a[2], b[2], a[3], b[3])
+            let cd0 = Quad(c[0], d[0], c[1], d[1]), cd1 = Quad(c[2], d[2], c[3], d[3])
+            partials[i] = Quad(ab0[0], ab0[1], cd0[0], cd0[1])
+            partials[i &+ 1] = Quad(ab0[2], ab0[3], cd0[2], cd0[3])
+            partials[i &+ 2] = Quad(ab1[0], ab1[1], cd1[0], cd1[1])
+            partials[i &+ 3] = Quad(ab1[2], ab1[3], cd1[2], cd1[3])
+        }
+    }
+
+    /// Lane j: the largest (or, `minimum`, smallest) lane of the block j, from transposed quads.
+    @_transparent
+    static func reduced(_ p: UnsafePointer<Quad>, minimum: Bool) -> Lanes {
+        typealias S = LegacyBlockLanes
+        if minimum {
+            return Lanes(lowHalf: S.min4(S.min4(p[0], p[1]), S.min4(p[2], p[3])), highHalf: S.min4(S.min4(p[4], p[5]), S.min4(p[6], p[7])))
+        }
+        return Lanes(lowHalf: S.max4(S.max4(p[0], p[1]), S.max4(p[2], p[3])), highHalf: S.max4(S.max4(p[4], p[5]), S.max4(p[6], p[7])))
+    }
+
+    /// The table of eight blocks from their lane-wise maxima (`partials[0…7]`) and minima (`partials[8…15]`):
+    /// ggml's d = (max − min)/maxLevel, 1/d (0 where d is 0), and the fp16 fields. Blocks the fast path does not
+    /// reproduce get a NaN 1/d: a zero minimum (its sign is the first zero's, which the trees do not keep), a subnormal,
+    /// infinite or NaN d.
+    @inline(never)
+    static func parameters(_ partials: UnsafeMutablePointer<Quad>, maxLevel: Float, into table: UnsafeMutableRawPointer) {
+        transposeQuads(partials)
+        let lo = reduced(partials + 8, minimum: true), hi = reduced(partials, minimum: false)
+        let d = (hi - lo) / Lanes(repeating: maxLevel)
+        let dBits = unsafeBitCast(d, to: Words.self), dMagnitude = dBits & 0x7FFF_FFFF
+        let zero = Half.below(dMagnitude, 1)
+        let normal = ~Half.below(dMagnitude, 0x0080_0000) & Half.below(dMagnitude, 0x7F80_0000)
+        let scalar = ~(zero | normal) | Half.below(unsafeBitCast(lo, to: Words.self) & 0x7FFF_FFFF, 1)
+        // Selects as bit masks: with a vector select after it, LLVM turned the division into a branch and a scalar
+        // division per lane. Lanes without a normal d divide 1 by 1.
+        let one = unsafeBitCast(Lanes(repeating: 1), to: Words.self)
+        let divisor = unsafeBitCast((dBits & normal) | (one & ~normal), to: Lanes.self)
+        let inverse = unsafeBitCast(Lanes(repeating: 1) / divisor, to: Words.self) & normal
+        let marked = (inverse & ~scalar) | (0x7FC0_0000 & scalar)
+        table.storeBytes(of: lo, toByteOffset: Table.offset, as: Lanes.self)
+        table.storeBytes(of: marked, toByteOffset: Table.inverse, as: Words.self)
+        table.storeBytes(of: Half.fromFloat(d) | (Half.fromFloat(lo) &<< 16), toByteOffset: Table.fields, as: SIMD8<UInt32>.self)
+    }
+
+    /// Writes the first `blocks` of the eight blocks at `x` from their table.
+    @inline(never)
+    static func levels<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ blocks: Int, _ table: UnsafeRawPointer,
+                                               into y: UnsafeMutableRawPointer) {
+        for k in 0..<blocks { level(F.self, x, k, table, into: y) }
+    }
+
+    /// `levels` of eight blocks, with the extremes of the eight blocks after the next eight into `partials` (see `extremes`).
+    @inline(never)
+    static func levelsScanningAfterNext<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ table: UnsafeRawPointer,
+                                                           into y: UnsafeMutableRawPointer, scanning partials: UnsafeMutablePointer<Quad>) {
+        for k in 0..<8 {
+            // Stored first: written after, the trees sank below the branch to the scalar code and their inputs were
+            // spilled across it.
+            let (lo, hi) = laneExtremes(x + (512 &+ 32 &* k))
+            partials[k] = hi
+            partials[8 &+ k] = lo
+            level(F.self, x, k, table, into: y)
+        }
+    }
+
+    /// Block k's fields, then its levels; a block with a NaN 1/d or a non-finite value (whose code saturates) is
+    /// left to the scalar code.
+    @_transparent
+    static func level<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ k: Int, _ table: UnsafeRawPointer,
+                                              into y: UnsafeMutableRawPointer) {
+        typealias S = LegacyBlockLanes
+        let xb = x + 32 &* k, yb = y + F.blockBytes &* k
+        let offset = table.load(fromByteOffset: Table.offset &+ 4 &* k, as: Float.self)
+        let inverse = table.load(fromByteOffset: Table.inverse &+ 4 &* k, as: Float.self)
+        let c0 = S.codes((S.load(xb, 0) - offset) * inverse + F.bias), c1 = S.codes((S.load(xb, 1) - offset) * inverse + F.bias)
+        if S.areCodes(c0, c1) {
+            yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
+            storeLevels(F.self, c0, c1, yb)
+        } else {
+            F.encodeScalar(xb, blocks: 1, into: yb)
+        }
+    }
+
+    /// `LegacyTwoPassFormat.store`, which LLVM left as a call per block here.
+    @_transparent
+    static func storeLevels<F: LegacyTwoPassFormat>(_ format: F.Type, _ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
+        typealias S = LegacyBlockLanes
+        let l0 = F.capsLevels ? S.capped(c0, level: F.maxLevel) : c0, l1 = F.capsLevels ? S.capped(c1, level: F.maxLevel) : c1
+        if F.maxLevel == 31 {
+            yb.storeBytes(of: S.fifthBits(l0, l1).littleEndian, toByteOffset: 4, as: UInt32.self)
+            yb.storeBytes(of: S.nibbles(l0, l1), toByteOffset: 8, as: S.B.self)
+        } else {
+            yb.storeBytes(of: S.nibbles(l0, l1), toByteOffset: 4, as: S.B.self)
+        }
+    }
+}
