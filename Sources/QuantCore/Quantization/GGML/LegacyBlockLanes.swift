@@ -177,7 +177,8 @@ extension LegacyBlockLanes {
     }
 }
 
-/// One of the 32-element 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1) as `LegacyBlockLanes.encodeTwoPass` needs it.
+/// One of the 32-element 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1) as their fast encoders need it:
+/// `LegacyBlockLanes.encodeTwoPass` for the formats without an offset, `OffsetBlockBatches` for those with one.
 ///
 /// Formats without an offset (`_0`) store d = (signed absmax)/−(maxLevel + 1)/2 and take levels
 /// MIN(maxLevel, (int)(x/d + (maxLevel + 1)/2 + 0.5)); formats with one (`_1`) store d = (max − min)/maxLevel and the
@@ -195,29 +196,24 @@ protocol LegacyTwoPassFormat {
 }
 
 extension LegacyTwoPassFormat {
-    /// Stores the block's fp16 fields and returns (offset, 1/d); a NaN 1/d sends the block to `encodeScalar`.
+    /// For a format without an offset: stores the block's fp16 scale and returns 1/d; a NaN sends the block to
+    /// `encodeScalar`.
     @inline(__always)
-    static func scale(_ xb: UnsafePointer<Float>, _ yb: UnsafeMutableRawPointer) -> SIMD2<Float> {
+    static func inverseScale(_ xb: UnsafePointer<Float>, _ yb: UnsafeMutableRawPointer) -> Float {
         typealias S = LegacyBlockLanes
         let (min, max) = S.extremes(xb)
-        if subtractsOffset {
-            let d = (max - min) / Float(maxLevel)
-            storeHalf(d, yb, 0)
-            storeHalf(min, yb, 2)
-            // A zero minimum may be -0 or +0 depending on which came first; the scalar code keeps ggml's.
-            return SIMD2(min, min != 0 && S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan)
-        }
         let d = S.signedAbsMax(xb, lo: min, hi: max) / -Float((Int(maxLevel) + 1) / 2)
         storeHalf(d, yb, 0)
-        return SIMD2(0, S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan)
+        return S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan
     }
 
     /// t = (x − offset)·(1/d) + bias lies in [0.5, maxLevel + 1.5]; the level is `(int)t`.
     static var bias: Float { subtractsOffset ? 0.5 : Float((Int(maxLevel) + 1) / 2) + 0.5 }
 
     /// Writes the levels of a block whose lanes are all codes of finite t: after the fp16 fields, the fifth bits
-    /// (5-bit formats), then the nibbles.
-    @inline(__always)
+    /// (5-bit formats), then the nibbles. Transparent: merely always-inline, LLVM left it a call per block in
+    /// `OffsetBlockBatches`.
+    @_transparent
     static func store(_ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
         typealias S = LegacyBlockLanes
         let l0 = capsLevels ? S.capped(c0, level: maxLevel) : c0, l1 = capsLevels ? S.capped(c1, level: maxLevel) : c1
@@ -231,22 +227,21 @@ extension LegacyTwoPassFormat {
 }
 
 extension LegacyBlockLanes {
-    /// The encoder the 4- and 5-bit formats share, in two passes over each group of blocks (see `group`): first
-    /// every block's scale, then every block's levels.
+    /// The encoder of the 4- and 5-bit formats without an offset (Q4_0, Q5_0), in two passes over each group of
+    /// blocks (see `group`): first every block's scale, then every block's levels.
     static func encodeTwoPass<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: group) { buffer in
-            let params = buffer.baseAddress!
+        precondition(!F.subtractsOffset, "formats with an offset use OffsetBlockBatches")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { buffer in
+            let inverses = buffer.baseAddress!
             var first = 0
             while first < blocks {
                 let n = Swift.min(group, blocks - first)
                 let xg = x + 32 * first, yg = y + F.blockBytes * first
-                for k in 0..<n { params[k] = F.scale(xg + 32 * k, yg + F.blockBytes * k) }
+                for k in 0..<n { inverses[k] = F.inverseScale(xg + 32 * k, yg + F.blockBytes * k) }
                 for k in 0..<n {
                     let xb = xg + 32 * k, yb = yg + F.blockBytes * k
-                    let offset = params[k][0], id = params[k][1]
-                    let v0 = F.subtractsOffset ? load(xb, 0) - offset : load(xb, 0)
-                    let v1 = F.subtractsOffset ? load(xb, 1) - offset : load(xb, 1)
-                    let c0 = codes(v0 * id + F.bias), c1 = codes(v1 * id + F.bias)
+                    let id = inverses[k]
+                    let c0 = codes(load(xb, 0) * id + F.bias), c1 = codes(load(xb, 1) * id + F.bias)
                     guard areCodes(c0, c1) else {
                         F.encodeScalar(xb, blocks: 1, into: yb)
                         continue

@@ -156,22 +156,9 @@ enum OffsetBlockBatches {
         let c0 = S.codes((S.load(xb, 0) - offset) * inverse + F.bias), c1 = S.codes((S.load(xb, 1) - offset) * inverse + F.bias)
         if S.areCodes(c0, c1) {
             yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
-            storeLevels(F.self, c0, c1, yb)
+            F.store(c0, c1, yb)
         } else {
             F.encodeScalar(xb, blocks: 1, into: yb)
-        }
-    }
-
-    /// `LegacyTwoPassFormat.store`, which LLVM left as a call per block here.
-    @_transparent
-    static func storeLevels<F: LegacyTwoPassFormat>(_ format: F.Type, _ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
-        typealias S = LegacyBlockLanes
-        let l0 = F.capsLevels ? S.capped(c0, level: F.maxLevel) : c0, l1 = F.capsLevels ? S.capped(c1, level: F.maxLevel) : c1
-        if F.maxLevel == 31 {
-            yb.storeBytes(of: S.fifthBits(l0, l1).littleEndian, toByteOffset: 4, as: UInt32.self)
-            yb.storeBytes(of: S.nibbles(l0, l1), toByteOffset: 8, as: S.B.self)
-        } else {
-            yb.storeBytes(of: S.nibbles(l0, l1), toByteOffset: 4, as: S.B.self)
         }
     }
 }
