@@ -32,36 +32,68 @@ extension SIMD16 where Scalar == Float {
     }
 }
 
-/// Transposed reductions: eight vectors to one, lane j summarising vector j.
-enum TransposedReduction {
-    /// Eight vectors of partial maxima (one per group or block) reduced to one vector: lane j is the largest lane
-    /// of `v[j]`. Not inlined: inside a large kernel the standard library's half-vector accessors stay calls, here
-    /// they become shuffles, and one call per eight groups costs nothing.
-    @inline(never)
-    static func maxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
-        SIMD8<Float>(lowHalf: maxOfFour(v, negated: false), highHalf: maxOfFour(v + 4, negated: false))
-    }
-
-    /// Lane j is the smallest lane of `v[j]` (the largest of the negated lanes, negated back).
-    @inline(never)
-    static func minima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
-        -SIMD8<Float>(lowHalf: maxOfFour(v, negated: true), highHalf: maxOfFour(v + 4, negated: true))
-    }
-
-    /// Lane j of the result is the largest lane of `v[j]`, for j < 4.
+/// Lane-wise maximum and minimum of four-lane float vectors, written so that each is one `maxps`/`minps` with
+/// `a` as its destination (the standard library's `pointwiseMax/Min` are calls on the default x86-64 target).
+/// Where b[i] is NaN the result is a[i].
+enum QuadLanes {
     @_transparent
-    static func maxOfFour(_ v: UnsafePointer<SIMD8<Float>>, negated: Bool) -> SIMD4<Float> {
-        // Negating first makes the same reduction give the minimum (negated).
-        let sign = negated ? SIMD8<Float>(repeating: -1) : SIMD8<Float>(repeating: 1)
-        let v0 = v[0] * sign, v1 = v[1] * sign, v2 = v[2] * sign, v3 = v[3] * sign
-        let b0 = v0.lowHalf.replacing(with: v0.highHalf, where: v0.highHalf .> v0.lowHalf)
-        let b1 = v1.lowHalf.replacing(with: v1.highHalf, where: v1.highHalf .> v1.lowHalf)
-        let b2 = v2.lowHalf.replacing(with: v2.highHalf, where: v2.highHalf .> v2.lowHalf)
-        let b3 = v3.lowHalf.replacing(with: v3.highHalf, where: v3.highHalf .> v3.lowHalf)
-        let t = SIMD8(lowHalf: b0, highHalf: b1), u = SIMD8(lowHalf: b2, highHalf: b3)
-        let c01 = t.evenHalf.replacing(with: t.oddHalf, where: t.oddHalf .> t.evenHalf)
-        let c23 = u.evenHalf.replacing(with: u.oddHalf, where: u.oddHalf .> u.evenHalf)
-        let d = SIMD8(lowHalf: c01, highHalf: c23)
-        return d.evenHalf.replacing(with: d.oddHalf, where: d.oddHalf .> d.evenHalf)
+    static func max(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] > a[i] ? b[i] : a[i] }
+        return r
+    }
+
+    @_transparent
+    static func min(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        var r = a
+        for i in 0..<4 { r[i] = b[i] < a[i] ? b[i] : a[i] }
+        return r
+    }
+}
+
+/// Transposed reductions: eight vectors to one, lane j summarising vector j (one vector of partial maxima or minima
+/// per group or block in, the groups' parameters in lanes out).
+enum TransposedReduction {
+    /// Lane j is the largest lane of `v[j]`. Not inlined, for callers inside large kernels; one call per eight
+    /// groups costs nothing.
+    @inline(never)
+    static func maxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> { inlinedMaxima(v) }
+
+    /// Lane j is the smallest lane of `v[j]`.
+    @inline(never)
+    static func minima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> { inlinedMinima(v) }
+
+    /// `maxima` inlined, for small callers of their own. The halves are read from memory as four-lane vectors, and
+    /// every shuffle is a lane permutation that SSE has as one instruction (`unpcklps`, `movlhps`…): about 40
+    /// instructions for the eight vectors.
+    @_transparent
+    static func inlinedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            QuadLanes.max(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), minimum: false), b = transposed(group(4), group(5), group(6), group(7), minimum: false)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// `minima` inlined.
+    @_transparent
+    static func inlinedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+        let p = UnsafeRawPointer(v)
+        @_transparent func group(_ g: Int) -> SIMD4<Float> {
+            QuadLanes.min(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+        }
+        let a = transposed(group(0), group(1), group(2), group(3), minimum: true), b = transposed(group(4), group(5), group(6), group(7), minimum: true)
+        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+
+    /// Lane j: the largest (or, with `minimum`, the smallest) of the four lanes of `a[j]`, `b[j]`, `c[j]` or `d[j]`.
+    /// A flag rather than a function argument: a function passed from another type stayed a call per use.
+    @_transparent
+    static func transposed(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>, minimum: Bool) -> SIMD4<Float> {
+        @_transparent func op(_ x: SIMD4<Float>, _ y: SIMD4<Float>) -> SIMD4<Float> { minimum ? QuadLanes.min(x, y) : QuadLanes.max(x, y) }
+        let ab = op(SIMD4(a[0], b[0], a[1], b[1]), SIMD4(a[2], b[2], a[3], b[3]))
+        let cd = op(SIMD4(c[0], d[0], c[1], d[1]), SIMD4(c[2], d[2], c[3], d[3]))
+        return op(SIMD4(ab[0], ab[1], cd[0], cd[1]), SIMD4(ab[2], ab[3], cd[2], cd[3]))
     }
 }

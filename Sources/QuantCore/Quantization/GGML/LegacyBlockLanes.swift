@@ -277,7 +277,7 @@ extension LegacyBlockLanes {
     @_transparent
     static func extremes(_ x: UnsafePointer<Float>) -> (min: Float, max: Float) {
         let (lo, hi) = laneExtremes(x)
-        let lo2 = min4(lo, SIMD4(lo[2], lo[3], lo[2], lo[3])), hi2 = max4(hi, SIMD4(hi[2], hi[3], hi[2], hi[3]))
+        let lo2 = QuadLanes.min(lo, SIMD4(lo[2], lo[3], lo[2], lo[3])), hi2 = QuadLanes.max(hi, SIMD4(hi[2], hi[3], hi[2], hi[3]))
         return (lo2[1] < lo2[0] ? lo2[1] : lo2[0], hi2[1] > hi2[0] ? hi2[1] : hi2[0])
     }
 
@@ -285,29 +285,19 @@ extension LegacyBlockLanes {
     /// Not inlined: inlined into a scalar reduction, LLVM narrowed the trees to half vectors with a shuffle per input
     /// (about 60 instructions instead of 30, on the chain each block's scale waits for).
     @inline(never)
-    static func laneExtremes(_ x: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
+    static func laneExtremes(_ x: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) { inlinedLaneExtremes(x) }
+
+    /// `laneExtremes` inlined, for callers that keep the trees whole (`OffsetBlockBatches`).
+    @_transparent
+    static func inlinedLaneExtremes(_ x: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
         typealias Q = SIMD4<Float>
         let p = UnsafeRawPointer(x)
         let a0 = p.loadUnaligned(as: Q.self), a1 = p.loadUnaligned(fromByteOffset: 16, as: Q.self)
         let a2 = p.loadUnaligned(fromByteOffset: 32, as: Q.self), a3 = p.loadUnaligned(fromByteOffset: 48, as: Q.self)
         let a4 = p.loadUnaligned(fromByteOffset: 64, as: Q.self), a5 = p.loadUnaligned(fromByteOffset: 80, as: Q.self)
         let a6 = p.loadUnaligned(fromByteOffset: 96, as: Q.self), a7 = p.loadUnaligned(fromByteOffset: 112, as: Q.self)
-        return (min4(min4(min4(a0, a1), min4(a2, a3)), min4(min4(a4, a5), min4(a6, a7))),
-                max4(max4(max4(a0, a1), max4(a2, a3)), max4(max4(a4, a5), max4(a6, a7))))
-    }
-
-    @_transparent
-    static func min4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-        var r = a
-        for i in 0..<4 { r[i] = b[i] < a[i] ? b[i] : a[i] }
-        return r
-    }
-
-    @_transparent
-    static func max4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-        var r = a
-        for i in 0..<4 { r[i] = b[i] > a[i] ? b[i] : a[i] }
-        return r
+        return (QuadLanes.min(QuadLanes.min(QuadLanes.min(a0, a1), QuadLanes.min(a2, a3)), QuadLanes.min(QuadLanes.min(a4, a5), QuadLanes.min(a6, a7))),
+                QuadLanes.max(QuadLanes.max(QuadLanes.max(a0, a1), QuadLanes.max(a2, a3)), QuadLanes.max(QuadLanes.max(a4, a5), QuadLanes.max(a6, a7))))
     }
 
     /// Whether `d` is a scale the fast paths reproduce: zero or normal. A subnormal d rounds so coarsely that

@@ -54,23 +54,10 @@ enum OffsetBlockBatches {
     @inline(never)
     static func extremes(_ x: UnsafePointer<Float>, _ blocks: Int, into partials: UnsafeMutablePointer<Quad>) {
         for g in 0..<8 {
-            let (lo, hi) = laneExtremes(x + 32 &* (g < blocks ? g : blocks &- 1))
+            let (lo, hi) = LegacyBlockLanes.inlinedLaneExtremes(x + 32 &* (g < blocks ? g : blocks &- 1))
             partials[g] = hi
             partials[8 &+ g] = lo
         }
-    }
-
-    /// The lane-wise minimum and maximum of a block's eight four-lane vectors: two trees of seven `minps`/`maxps`.
-    @_transparent
-    static func laneExtremes(_ x: UnsafePointer<Float>) -> (Quad, Quad) {
-        typealias S = LegacyBlockLanes
-        let p = UnsafeRawPointer(x)
-        let a0 = p.loadUnaligned(as: Quad.self), a1 = p.loadUnaligned(fromByteOffset: 16, as: Quad.self)
-        let a2 = p.loadUnaligned(fromByteOffset: 32, as: Quad.self), a3 = p.loadUnaligned(fromByteOffset: 48, as: Quad.self)
-        let a4 = p.loadUnaligned(fromByteOffset: 64, as: Quad.self), a5 = p.loadUnaligned(fromByteOffset: 80, as: Quad.self)
-        let a6 = p.loadUnaligned(fromByteOffset: 96, as: Quad.self), a7 = p.loadUnaligned(fromByteOffset: 112, as: Quad.self)
-        return (S.min4(S.min4(S.min4(a0, a1), S.min4(a2, a3)), S.min4(S.min4(a4, a5), S.min4(a6, a7))),
-                S.max4(S.max4(S.max4(a0, a1), S.max4(a2, a3)), S.max4(S.max4(a4, a5), S.max4(a6, a7))))
     }
 
     /// Transposes the four 4×4 blocks of `partials` (quads 0–3, 4–7, 8–11, 12–15) in place: afterwards lane j of
@@ -92,11 +79,10 @@ enum OffsetBlockBatches {
     /// Lane j: the largest (or, `minimum`, smallest) lane of the block j, from transposed quads.
     @_transparent
     static func reduced(_ p: UnsafePointer<Quad>, minimum: Bool) -> Lanes {
-        typealias S = LegacyBlockLanes
         if minimum {
-            return Lanes(lowHalf: S.min4(S.min4(p[0], p[1]), S.min4(p[2], p[3])), highHalf: S.min4(S.min4(p[4], p[5]), S.min4(p[6], p[7])))
+            return Lanes(lowHalf: QuadLanes.min(QuadLanes.min(p[0], p[1]), QuadLanes.min(p[2], p[3])), highHalf: QuadLanes.min(QuadLanes.min(p[4], p[5]), QuadLanes.min(p[6], p[7])))
         }
-        return Lanes(lowHalf: S.max4(S.max4(p[0], p[1]), S.max4(p[2], p[3])), highHalf: S.max4(S.max4(p[4], p[5]), S.max4(p[6], p[7])))
+        return Lanes(lowHalf: QuadLanes.max(QuadLanes.max(p[0], p[1]), QuadLanes.max(p[2], p[3])), highHalf: QuadLanes.max(QuadLanes.max(p[4], p[5]), QuadLanes.max(p[6], p[7])))
     }
 
     /// The table of eight blocks from their lane-wise maxima (`partials[0…7]`) and minima (`partials[8…15]`):
@@ -137,7 +123,7 @@ enum OffsetBlockBatches {
         for k in 0..<8 {
             // Stored first: written after, the trees sank below the branch to the scalar code and their inputs were
             // spilled across it.
-            let (lo, hi) = laneExtremes(x + (512 &+ 32 &* k))
+            let (lo, hi) = LegacyBlockLanes.inlinedLaneExtremes(x + (512 &+ 32 &* k))
             partials[k] = hi
             partials[8 &+ k] = lo
             level(F.self, x, k, table, into: y)

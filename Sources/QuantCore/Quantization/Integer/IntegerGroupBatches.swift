@@ -138,52 +138,6 @@ extension IntegerKernel {
         }
     }
 
-    /// Lane g: the largest lane of `v[g]`, for eight vectors. The halves are read from memory as four-lane vectors, and
-    /// every shuffle is written as a lane permutation that SSE has as one instruction (`unpcklps`, `movlhps`…).
-    @_transparent
-    static func transposedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
-        let p = UnsafeRawPointer(v)
-        @_transparent func group(_ g: Int) -> SIMD4<Float> {
-            max4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
-        }
-        let a = transposed(group(0), group(1), group(2), group(3), max4), b = transposed(group(4), group(5), group(6), group(7), max4)
-        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
-    }
-
-    /// Lane g: the smallest lane of `v[g]`.
-    @_transparent
-    static func transposedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
-        let p = UnsafeRawPointer(v)
-        @_transparent func group(_ g: Int) -> SIMD4<Float> {
-            min4(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
-        }
-        let a = transposed(group(0), group(1), group(2), group(3), min4), b = transposed(group(4), group(5), group(6), group(7), min4)
-        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
-    }
-
-    /// Lane j: `a[j]`, `b[j]`, `c[j]` or `d[j]` reduced with `op` over its four lanes.
-    @_transparent
-    static func transposed(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
-                           _ op: (SIMD4<Float>, SIMD4<Float>) -> SIMD4<Float>) -> SIMD4<Float> {
-        let ab = op(SIMD4(a[0], b[0], a[1], b[1]), SIMD4(a[2], b[2], a[3], b[3]))
-        let cd = op(SIMD4(c[0], d[0], c[1], d[1]), SIMD4(c[2], d[2], c[3], d[3]))
-        return op(SIMD4(ab[0], ab[1], cd[0], cd[1]), SIMD4(ab[2], ab[3], cd[2], cd[3]))
-    }
-
-    @_transparent
-    static func max4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-        var r = a
-        for i in 0..<4 { r[i] = b[i] > a[i] ? b[i] : a[i] }
-        return r
-    }
-
-    @_transparent
-    static func min4(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
-        var r = a
-        for i in 0..<4 { r[i] = b[i] < a[i] ? b[i] : a[i] }
-        return r
-    }
-
     /// |v| by clearing the sign bits.
     @_transparent
     static func magnitudeLanes(_ v: SIMD8<Float>) -> SIMD8<Float> {
@@ -210,8 +164,8 @@ extension IntegerKernel {
                                 into table: UnsafeMutableRawPointer) -> BatchVerdict {
         typealias V = SIMD8<Float>
         let lanes = symmetric
-            ? IntegerUnitLanes(absMax: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
-            : IntegerUnitLanes(min: transposedMinima(partials + 8), max: transposedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
+            ? IntegerUnitLanes(absMax: TransposedReduction.inlinedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
+            : IntegerUnitLanes(min: TransposedReduction.inlinedMinima(partials + 8), max: TransposedReduction.inlinedMaxima(partials), qmax: qmax, f16Scale: f16Scale)
         table.storeBytes(of: lanes.scale, toByteOffset: BatchTable.scale, as: V.self)
         table.storeBytes(of: lanes.inverse, toByteOffset: BatchTable.inverse, as: V.self)
         table.storeBytes(of: lanes.lowest, toByteOffset: BatchTable.lowest, as: V.self)
@@ -224,8 +178,8 @@ extension IntegerKernel {
         // (no subnormal product), the factor below and the margin on its square cover those and the bound's own rounding.
         let p = UnsafeRawPointer(table)
         let a = p.load(fromByteOffset: BatchTable.scale, as: SIMD4<Float>.self), b = p.load(fromByteOffset: BatchTable.scale &+ 16, as: SIMD4<Float>.self)
-        let hi = max4(a, b), lo = min4(a, b)
-        let hi2 = max4(hi, SIMD4(hi[2], hi[3], hi[0], hi[1])), lo2 = min4(lo, SIMD4(lo[2], lo[3], lo[0], lo[1]))
+        let hi = QuadLanes.max(a, b), lo = QuadLanes.min(a, b)
+        let hi2 = QuadLanes.max(hi, SIMD4(hi[2], hi[3], hi[0], hi[1])), lo2 = QuadLanes.min(lo, SIMD4(lo[2], lo[3], lo[0], lo[1]))
         let largest = hi2[1] > hi2[0] ? hi2[1] : hi2[0], smallest = lo2[1] < lo2[0] ? lo2[1] : lo2[0]
         guard !clamps, smallest >= 0x1p-60, largest <= 0x1p60, qmax < 0x1p20 else { return BatchVerdict(clamps: clamps, largestSquaredError: .infinity) }
         let e = largest * (0.5 * (1 + 0x1p-12) + (qmax + 2) * 0x1p-21)
@@ -236,7 +190,7 @@ extension IntegerKernel {
     @inline(never)
     static func largestLane(_ v: SIMD8<Float>) -> Float {
         let p = withUnsafeBytes(of: v) { ($0.load(as: SIMD4<Float>.self), $0.load(fromByteOffset: 16, as: SIMD4<Float>.self)) }
-        let m = max4(p.0, p.1), m2 = max4(m, SIMD4(m[2], m[3], m[0], m[1]))
+        let m = QuadLanes.max(p.0, p.1), m2 = QuadLanes.max(m, SIMD4(m[2], m[3], m[0], m[1]))
         return m2[1] > m2[0] ? m2[1] : m2[0]
     }
 
