@@ -63,27 +63,25 @@ enum TransposedReduction {
     @inline(never)
     static func minima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> { inlinedMinima(v) }
 
-    /// `maxima` inlined, for small callers of their own. The halves are read from memory as four-lane vectors, and
-    /// every shuffle is a lane permutation that SSE has as one instruction (`unpcklps`, `movlhps`…): about 40
-    /// instructions for the eight vectors.
+    /// `maxima` inlined, for small callers of their own.
     @_transparent
-    static func inlinedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
-        let p = UnsafeRawPointer(v)
-        @_transparent func group(_ g: Int) -> SIMD4<Float> {
-            QuadLanes.max(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
-        }
-        let a = transposed(group(0), group(1), group(2), group(3), minimum: false), b = transposed(group(4), group(5), group(6), group(7), minimum: false)
-        return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
-    }
+    static func inlinedMaxima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> { inlined(v, minimum: false) }
 
     /// `minima` inlined.
     @_transparent
-    static func inlinedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> {
+    static func inlinedMinima(_ v: UnsafePointer<SIMD8<Float>>) -> SIMD8<Float> { inlined(v, minimum: true) }
+
+    /// The halves of each vector are read from memory as four-lane vectors, and every shuffle is a lane permutation
+    /// that SSE has as one instruction (`unpcklps`, `movlhps`…): about 100 instructions for the eight vectors.
+    @_transparent
+    static func inlined(_ v: UnsafePointer<SIMD8<Float>>, minimum: Bool) -> SIMD8<Float> {
         let p = UnsafeRawPointer(v)
         @_transparent func group(_ g: Int) -> SIMD4<Float> {
-            QuadLanes.min(p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self))
+            let low = p.load(fromByteOffset: g &* 32, as: SIMD4<Float>.self), high = p.load(fromByteOffset: g &* 32 &+ 16, as: SIMD4<Float>.self)
+            return minimum ? QuadLanes.min(low, high) : QuadLanes.max(low, high)
         }
-        let a = transposed(group(0), group(1), group(2), group(3), minimum: true), b = transposed(group(4), group(5), group(6), group(7), minimum: true)
+        let a = transposed(group(0), group(1), group(2), group(3), minimum: minimum)
+        let b = transposed(group(4), group(5), group(6), group(7), minimum: minimum)
         return SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
     }
 
