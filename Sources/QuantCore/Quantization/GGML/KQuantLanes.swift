@@ -251,7 +251,8 @@ enum KQuantLanes {
     }
 
     /// `make_qx_quants` with rmse_type 1 and no importance weights in every lane. `L` receives levels 0…2·nmax−1 as floats.
-    /// `scratch` holds 2·n vectors (the weights x² and x³, which ggml computes identically for every candidate).
+    /// `scratch` holds 2·n + 19 vectors (the weights x² and x³, which ggml computes identically for every candidate, and
+    /// the candidates' iscales).
     @inline(__always)
     static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> V {
         let zero = V.zero, one = V(repeating: 1)
@@ -284,8 +285,11 @@ enum KQuantLanes {
         var scale = select(suml2, equalTo: zero, zero, sumlx / suml2)
         var best = scale * sumlx
         var bestIscale = iscale
+        // The candidates' iscales depend only on mx: dividing them all first keeps the divisions off the search's path.
+        let iscales = scratch + 2 * n
+        for step in -9...9 where step != 0 { iscales[step + 9] = V(repeating: -(nmax + 0.1 * Float(step))) / mx }
         for step in -9...9 where step != 0 {
-            iscale = V(repeating: -(nmax + 0.1 * Float(step))) / mx
+            iscale = iscales[step + 9]
             sumlx = .zero
             suml2 = .zero
             if step <= -6 {
@@ -295,11 +299,10 @@ enum KQuantLanes {
             } else {
                 sums(iscale, clampLow: true, clampHigh: true)
             }
-            // 1 where suml2 > 0 and sumlx² > best·suml2.
-            let better = select(suml2, greaterThan: zero, select(sumlx * sumlx, greaterThan: best * suml2, one, zero), zero)
-            scale = select(better, greaterThan: zero, sumlx / suml2, scale)
-            best = select(better, greaterThan: zero, scale * sumlx, best)
-            bestIscale = select(better, greaterThan: zero, iscale, bestIscale)
+            let better = mask(suml2, greaterThan: zero) & mask(sumlx * sumlx, greaterThan: best * suml2)
+            scale = blend(better, sumlx / suml2, scale)
+            best = blend(better, scale * sumlx, best)
+            bestIscale = blend(better, iscale, bestIscale)
         }
         // 1 where the group is (almost) all zero.
         let allZero = select(amax, lessThan: V(repeating: 1e-15), one, zero)
