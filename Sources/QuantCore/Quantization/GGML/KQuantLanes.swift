@@ -430,7 +430,8 @@ extension KQuantLanes {
                 ? q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2) & mayChange
                 : U.zero
             store(s.sumlx, perLane, 32 * g)
-            store(s.suml2, perLane, 64 + 32 * g)
+            // suml2 = 0 in all-zero sub-blocks, so that their scale sumlx/suml2 reads as 0 without their bit.
+            store(blend(s.allZero, .zero, s.suml2), perLane, 64 + 32 * g)
             store(s.iscale, perLane, 128 + 32 * g)
             allZeroBits |= laneBits(s.allZero) &<< UInt32(8 * g)
             // All-ones where t ≠ 0 (its bits are below 2¹⁶, so 0 − t is negative exactly there).

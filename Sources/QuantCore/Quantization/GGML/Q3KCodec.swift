@@ -126,9 +126,12 @@ enum Q3KCodec {
     ) {
         typealias V = KQuantLanes.V
         typealias U = KQuantLanes.U
-        for j in 0..<16 {
-            let suml2 = state.suml2[j]
-            scales[j] = allZero & (1 &<< UInt32(j)) != 0 ? 0 : suml2 > 0 ? state.sumlx[j] / suml2 : 0
+        // ggml's suml2 > 0 ? sumlx / suml2 : 0 (q3Search leaves suml2 = 0 in all-zero sub-blocks, whose scale is 0).
+        for h in 0..<2 {
+            let sumlx = UnsafeRawPointer(state.sumlx + 8 * h).loadUnaligned(as: V.self)
+            let suml2 = UnsafeRawPointer(state.suml2 + 8 * h).loadUnaligned(as: V.self)
+            let scale = KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
+            UnsafeMutableRawPointer(scales + 8 * h).storeBytes(of: scale, as: V.self)
         }
         var maxScale: Float = 0
         var amax: Float = 0
