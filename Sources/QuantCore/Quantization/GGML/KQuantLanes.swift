@@ -452,15 +452,19 @@ extension KQuantLanes {
     /// (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side by side.
     @inline(never)
     static func q3RefineLanes(
-        X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>
+        X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>,
+        takes: UnsafeMutablePointer<U>
     ) {
         var sx0 = sums[0], sx1 = sums[1], s20 = sums[2], s21 = sums[3]
+        // Each element's change mask goes to `takes` (32 vectors) and the pass ORs them at its end: an OR carried
+        // through the pass holds two more registers, and more of the sums spill to the stack.
         for _ in 0..<5 {
-            var changed = U.zero
             for i in 0..<16 {
-                q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, changed: &changed)
-                q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, changed: &changed)
+                q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, take: takes + 2 * i)
+                q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, take: takes + 2 * i + 1)
             }
+            var changed = U.zero
+            for k in 0..<32 { changed |= takes[k] }
             if !anySet(changed) { break }
         }
         sums[0] = sx0
@@ -469,18 +473,18 @@ extension KQuantLanes {
         sums[3] = s21
     }
 
-    /// One element of ggml's refinement pass in every lane (see `q3Check`).
+    /// One element of ggml's refinement pass in every lane (see `q3Check`); `take` receives its change mask.
     @_transparent
     static func q3RefineElement(
-        _ x: V, _ w: V, _ wx: V, _ L: UnsafeMutablePointer<V>, sumlx: inout V, suml2: inout V, changed: inout U
+        _ x: V, _ w: V, _ wx: V, _ L: UnsafeMutablePointer<V>, sumlx: inout V, suml2: inout V, take: UnsafeMutablePointer<U>
     ) {
         let l = L.pointee
         var newL = V.zero, slxNew = V.zero, sl2New = V.zero
-        let take = q3Check(x, w, wx, l, sumlx: sumlx, suml2: suml2, sxx: sumlx * sumlx, newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
-        L.pointee = blend(take, newL, l)
-        sumlx = blend(take, slxNew, sumlx)
-        suml2 = blend(take, sl2New, suml2)
-        changed |= take
+        let t = q3Check(x, w, wx, l, sumlx: sumlx, suml2: suml2, sxx: sumlx * sumlx, newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
+        L.pointee = blend(t, newL, l)
+        sumlx = blend(t, slxNew, sumlx)
+        suml2 = blend(t, sl2New, suml2)
+        take.pointee = t
     }
 
     /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and
