@@ -135,6 +135,23 @@ final class GGMLAdversarialTests: XCTestCase {
         compare("Q3_K nearly zero", y, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
     }
 
+    /// Sub-blocks that are exact negatives or copies of others, so that sub-block scales tie in magnitude with either
+    /// sign: ggml's d follows the first scale of largest magnitude.
+    func testQ3KScaleTiesMatchScalar() {
+        let blocks = 256
+        var g = GGMLCodecPropertyTests.SplitMix(state: 2718)
+        var x = [Float](repeating: 0, count: 256 * blocks)
+        for b in 0..<blocks {
+            let base = (0..<16).map { _ in 0.01 * Float(g.normal()) }
+            for j in 0..<16 {
+                // Mostly ± the same sub-block, some scaled down, so that the largest magnitude ties across several.
+                let sign: Float = g.next() % 2 == 0 ? 1 : -1, scale: Float = g.next() % 4 == 0 ? 0.5 : 1
+                for i in 0..<16 { x[256 * b + 16 * j + i] = sign * scale * base[i] }
+            }
+        }
+        compare("Q3_K scale ties", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
     /// Q6_K's lane search leaves out the clamps that cannot bind for a candidate scale; these sub-blocks put values on
     /// and next to the rounding boundaries of every candidate, with ± ties of the largest magnitude, and make the final
     /// levels of some sub-blocks keep the search's levels (a scale that rounds to 0).
