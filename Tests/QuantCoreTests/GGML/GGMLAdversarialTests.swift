@@ -117,6 +117,41 @@ final class GGMLAdversarialTests: XCTestCase {
         compare("Q3_K all refining", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
     }
 
+    /// Sub-blocks below ggml's all-zero threshold (|x| < 1e-15) whose sums are still not 0 (x³ just above the subnormal
+    /// range): ggml's scale is 0 there, and a whole super-block of them must keep d = 0; mixed with ordinary sub-blocks too.
+    func testQ3KNearlyZeroSubBlocksMatchScalar() {
+        let blocks = 64
+        let x = Self.superBlocks(blocks, seed: 4242, kinds: 3, magnitude: { _ in 1 }) { kind, _, i, g in
+            let tiny = Float(0.6 + 0.399 * g.unit()) * 1e-15 * (g.next() % 2 == 0 ? 1 : -1)
+            switch kind {
+            case 0: return tiny
+            case 1: return i == 5 ? -9.9e-16 : tiny                                        // refines, if it were searched
+            default: return 0.01 * Float(g.normal())
+            }
+        }
+        // The first half: whole super-blocks of nearly-zero sub-blocks.
+        var y = x
+        for i in 0..<(256 * blocks / 2) where abs(y[i]) >= 1e-15 { y[i] = 7e-16 }
+        compare("Q3_K nearly zero", y, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
+    /// Sub-blocks that are exact negatives or copies of others, so that sub-block scales tie in magnitude with either
+    /// sign: ggml's d follows the first scale of largest magnitude.
+    func testQ3KScaleTiesMatchScalar() {
+        let blocks = 256
+        var g = GGMLCodecPropertyTests.SplitMix(state: 2718)
+        var x = [Float](repeating: 0, count: 256 * blocks)
+        for b in 0..<blocks {
+            let base = (0..<16).map { _ in 0.01 * Float(g.normal()) }
+            for j in 0..<16 {
+                // Mostly ± the same sub-block, some scaled down, so that the largest magnitude ties across several.
+                let sign: Float = g.next() % 2 == 0 ? 1 : -1, scale: Float = g.next() % 4 == 0 ? 0.5 : 1
+                for i in 0..<16 { x[256 * b + 16 * j + i] = sign * scale * base[i] }
+            }
+        }
+        compare("Q3_K scale ties", x, blockBytes: Q3KCodec.blockBytes) { Q3KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
     /// Q6_K's lane search leaves out the clamps that cannot bind for a candidate scale; these sub-blocks put values on
     /// and next to the rounding boundaries of every candidate, with ± ties of the largest magnitude, and make the final
     /// levels of some sub-blocks keep the search's levels (a scale that rounds to 0).

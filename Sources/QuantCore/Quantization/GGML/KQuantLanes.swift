@@ -251,7 +251,8 @@ enum KQuantLanes {
     }
 
     /// `make_qx_quants` with rmse_type 1 and no importance weights in every lane. `L` receives levels 0…2·nmax−1 as floats.
-    /// `scratch` holds 2·n vectors (the weights x² and x³, which ggml computes identically for every candidate).
+    /// `scratch` holds 2·n + 19 vectors (the weights x² and x³, which ggml computes identically for every candidate, and
+    /// the candidates' iscales).
     @inline(__always)
     static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> V {
         let zero = V.zero, one = V(repeating: 1)
@@ -284,8 +285,11 @@ enum KQuantLanes {
         var scale = select(suml2, equalTo: zero, zero, sumlx / suml2)
         var best = scale * sumlx
         var bestIscale = iscale
+        // The candidates' iscales depend only on mx: dividing them all first keeps the divisions off the search's path.
+        let iscales = scratch + 2 * n
+        for step in -9...9 where step != 0 { iscales[step + 9] = V(repeating: -(nmax + 0.1 * Float(step))) / mx }
         for step in -9...9 where step != 0 {
-            iscale = V(repeating: -(nmax + 0.1 * Float(step))) / mx
+            iscale = iscales[step + 9]
             sumlx = .zero
             suml2 = .zero
             if step <= -6 {
@@ -295,11 +299,10 @@ enum KQuantLanes {
             } else {
                 sums(iscale, clampLow: true, clampHigh: true)
             }
-            // 1 where suml2 > 0 and sumlx² > best·suml2.
-            let better = select(suml2, greaterThan: zero, select(sumlx * sumlx, greaterThan: best * suml2, one, zero), zero)
-            scale = select(better, greaterThan: zero, sumlx / suml2, scale)
-            best = select(better, greaterThan: zero, scale * sumlx, best)
-            bestIscale = select(better, greaterThan: zero, iscale, bestIscale)
+            let better = mask(suml2, greaterThan: zero) & mask(sumlx * sumlx, greaterThan: best * suml2)
+            scale = blend(better, sumlx / suml2, scale)
+            best = blend(better, scale * sumlx, best)
+            bestIscale = blend(better, iscale, bestIscale)
         }
         // 1 where the group is (almost) all zero.
         let allZero = select(amax, lessThan: V(repeating: 1e-15), one, zero)
@@ -427,7 +430,8 @@ extension KQuantLanes {
                 ? q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2) & mayChange
                 : U.zero
             store(s.sumlx, perLane, 32 * g)
-            store(s.suml2, perLane, 64 + 32 * g)
+            // suml2 = 0 in all-zero sub-blocks, so that their scale sumlx/suml2 reads as 0 without their bit.
+            store(blend(s.allZero, .zero, s.suml2), perLane, 64 + 32 * g)
             store(s.iscale, perLane, 128 + 32 * g)
             allZeroBits |= laneBits(s.allZero) &<< UInt32(8 * g)
             // All-ones where t ≠ 0 (its bits are below 2¹⁶, so 0 − t is negative exactly there).
@@ -448,15 +452,19 @@ extension KQuantLanes {
     /// (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side by side.
     @inline(never)
     static func q3RefineLanes(
-        X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>
+        X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>,
+        takes: UnsafeMutablePointer<U>
     ) {
         var sx0 = sums[0], sx1 = sums[1], s20 = sums[2], s21 = sums[3]
+        // Each element's change mask goes to `takes` (32 vectors) and the pass ORs them at its end: an OR carried
+        // through the pass holds two more registers, and more of the sums spill to the stack.
         for _ in 0..<5 {
-            var changed = U.zero
             for i in 0..<16 {
-                q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, changed: &changed)
-                q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, changed: &changed)
+                q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, take: takes + 2 * i)
+                q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, take: takes + 2 * i + 1)
             }
+            var changed = U.zero
+            for k in 0..<32 { changed |= takes[k] }
             if !anySet(changed) { break }
         }
         sums[0] = sx0
@@ -465,18 +473,18 @@ extension KQuantLanes {
         sums[3] = s21
     }
 
-    /// One element of ggml's refinement pass in every lane (see `q3Check`).
+    /// One element of ggml's refinement pass in every lane (see `q3Check`); `take` receives its change mask.
     @_transparent
     static func q3RefineElement(
-        _ x: V, _ w: V, _ wx: V, _ L: UnsafeMutablePointer<V>, sumlx: inout V, suml2: inout V, changed: inout U
+        _ x: V, _ w: V, _ wx: V, _ L: UnsafeMutablePointer<V>, sumlx: inout V, suml2: inout V, take: UnsafeMutablePointer<U>
     ) {
         let l = L.pointee
         var newL = V.zero, slxNew = V.zero, sl2New = V.zero
-        let take = q3Check(x, w, wx, l, sumlx: sumlx, suml2: suml2, sxx: sumlx * sumlx, newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
-        L.pointee = blend(take, newL, l)
-        sumlx = blend(take, slxNew, sumlx)
-        suml2 = blend(take, sl2New, suml2)
-        changed |= take
+        let t = q3Check(x, w, wx, l, sumlx: sumlx, suml2: suml2, sxx: sumlx * sumlx, newL: &newL, slxNew: &slxNew, sl2New: &sl2New)
+        L.pointee = blend(t, newL, l)
+        sumlx = blend(t, slxNew, sumlx)
+        suml2 = blend(t, sl2New, suml2)
+        take.pointee = t
     }
 
     /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and

@@ -26,11 +26,12 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 3 * 32 + 4 + 32 + 4) { lanes in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 4 * 32 + 4 + 32 + 4) { lanes in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
                 let scratch = X + 32, refineX = scratch + 128, refineW = refineX + 32, refineWX = refineW + 32
-                let sums = refineWX + 32, Lu = sums + 4
+                let refineTakes = refineWX + 32
+                let sums = refineTakes + 32, Lu = sums + 4
                 let floats = UnsafeMutableRawPointer(Lu + 32).assumingMemoryBound(to: Float.self)
                 let allZero = words.baseAddress!, refined = allZero + batchBlocks
                 let jobs = UnsafeMutableRawPointer(refined + batchBlocks).assumingMemoryBound(to: UInt16.self)
@@ -55,7 +56,7 @@ enum Q3KCodec {
                     }
                     for group in stride(from: 0, to: count, by: 16) {
                         refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
-                               X: refineX, W: refineW, WX: refineWX, L: refinedL + 2 * group, sums: sums)
+                               X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: refinedL + 2 * group, sums: sums)
                     }
                     for k in 0..<n {
                         finishBlock(xs + blockElements * k, y + blockBytes * (first + k), k, state: state(k),
@@ -69,12 +70,12 @@ enum Q3KCodec {
 
     /// Runs the refinement of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of super-block k at `x + 256·k`) in
     /// lanes: gathers their values, first levels and sums, and leaves their levels (transposed) in `L` and their sums in
-    /// their states.
+    /// their states. `takes` is scratch for 32 change masks.
     @inline(never)
     static func refine(
         _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, count: Int, states: UnsafeMutablePointer<KQuantLanes.V>,
         X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>, WX: UnsafeMutablePointer<KQuantLanes.V>,
-        L: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
+        takes: UnsafeMutablePointer<KQuantLanes.V>, L: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
     ) {
         typealias V = KQuantLanes.V
         let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
@@ -107,7 +108,8 @@ enum Q3KCodec {
                 L[2 * i + h] = KQuantLanes.clamp(KQuantLanes.nearestExact((h == 0 ? iscale0 : iscale1) * v), V(repeating: -4), V(repeating: 3))
             }
         }
-        KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums)
+        KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums,
+                                  takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
         for p in 0..<count {
             let job = Int(jobs[p]), k = job &>> 4, j = job & 15
             let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
@@ -126,9 +128,12 @@ enum Q3KCodec {
     ) {
         typealias V = KQuantLanes.V
         typealias U = KQuantLanes.U
-        for j in 0..<16 {
-            let suml2 = state.suml2[j]
-            scales[j] = allZero & (1 &<< UInt32(j)) != 0 ? 0 : suml2 > 0 ? state.sumlx[j] / suml2 : 0
+        // ggml's suml2 > 0 ? sumlx / suml2 : 0 (q3Search leaves suml2 = 0 in all-zero sub-blocks, whose scale is 0).
+        for h in 0..<2 {
+            let sumlx = UnsafeRawPointer(state.sumlx + 8 * h).loadUnaligned(as: V.self)
+            let suml2 = UnsafeRawPointer(state.suml2 + 8 * h).loadUnaligned(as: V.self)
+            let scale = KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
+            UnsafeMutableRawPointer(scales + 8 * h).storeBytes(of: scale, as: V.self)
         }
         var maxScale: Float = 0
         var amax: Float = 0

@@ -8,7 +8,7 @@ enum Q6KCodec {
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256 + 16) { bytes in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { floats in
-              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3) { lanes in
+              withUnsafeTemporaryAllocation(of: KQuantLanes.V.self, capacity: 32 * 3 + 19) { lanes in
                 for b in 0..<blocks {
                     let xb = x + blockElements * b, yb = y + blockBytes * b
                     if scalarOnly || !KQuantLanes.isTame(xb, 256) {
