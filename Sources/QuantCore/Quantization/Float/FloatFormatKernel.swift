@@ -34,6 +34,12 @@ enum FloatFormatKernel {
         unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
     }
 
+    /// |v| by clearing the sign bits.
+    @_transparent
+    static func magnitude(_ v: SIMD4<Float>) -> SIMD4<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
+    }
+
     /// `b[i] < a[i] ? b[i] : a[i]` in each lane. Written lane by lane on purpose: the loop is vectorised into
     /// one compare-and-select that x86 lowers to `minps`, whereas `replacing(with:where:)` on a `SIMDMask`
     /// keeps an integer test of the mask and an and/andnot/or blend (checked in the generated code).

@@ -110,9 +110,9 @@ extension IntegerKernel {
         let vectors = S.vectors(groupLength &>> 3)
         for g in 0..<8 {
             let unit = UnsafeRawPointer(x + (g < groups ? g : groups &- 1) &* groupLength)
-            var m = magnitudeLanes(unit.loadUnaligned(as: V.self))
+            var m = FloatFormatKernel.magnitude(unit.loadUnaligned(as: V.self))
             for j in 1..<vectors {
-                let a = magnitudeLanes(unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self))
+                let a = FloatFormatKernel.magnitude(unit.loadUnaligned(fromByteOffset: j &* 32, as: V.self))
                 m = m.replacing(with: a, where: a .> m)
             }
             highs[g] = m
@@ -136,17 +136,6 @@ extension IntegerKernel {
             partials[g] = hi
             partials[8 &+ g] = lo
         }
-    }
-
-    /// |v| by clearing the sign bits.
-    @_transparent
-    static func magnitudeLanes(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-    }
-
-    @_transparent
-    static func magnitudeLanes(_ v: SIMD4<Float>) -> SIMD4<Float> {
-        unsafeBitCast(unsafeBitCast(v, to: SIMD4<UInt32>.self) & 0x7FFF_FFFF, to: SIMD4<Float>.self)
     }
 
     /// What a batch's parameters tell before it is measured.
@@ -298,7 +287,7 @@ extension IntegerKernel {
                 let n0 = nextUnit.loadUnaligned(fromByteOffset: j &* 32, as: H.self)
                 let n1 = nextUnit.loadUnaligned(fromByteOffset: j &* 32 &+ 16, as: H.self)
                 if symmetric {
-                    let a0 = magnitudeLanes(n0), a1 = magnitudeLanes(n1)
+                    let a0 = FloatFormatKernel.magnitude(n0), a1 = FloatFormatKernel.magnitude(n1)
                     let a = a0.replacing(with: a1, where: a1 .> a0)
                     hi = hi.replacing(with: a, where: a .> hi)
                 } else {
