@@ -6,9 +6,9 @@ struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the model quantised as a plan says: a GGUF that llama.cpp loads, or dequantised weights.",
         discussion: """
-        -o OUT.gguf stores every tensor in its planned type (GGUF block types, F32, F16, BF16), bit-exact with
-        llama.cpp's reference quantisers. Specs without a GGUF type (int4-g128, nf4, fp8-…) are refused unless
-        --simulate is given, which writes them dequantised ("fake-quantised"). -o OUT.safetensors --simulate writes
+        -o OUT.gguf stores every tensor in its planned type (GGUF block types, F32, F16, BF16), bit-exact with \
+        llama.cpp's reference quantisers. Specs without a GGUF type (int4-g128, nf4, fp8-…) are refused unless \
+        --simulate is given, which writes them dequantised ("fake-quantised"). -o OUT.safetensors --simulate writes \
         every tensor dequantised, for accuracy tests in PyTorch. The output appears only when complete.
         """
     )

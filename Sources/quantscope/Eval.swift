@@ -6,10 +6,11 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the size and error of quantising a model's tensors.",
         discussion: """
-        With --spec, every weight tensor of two or more dimensions gets SPEC and 1-D tensors (norms, biases)
-        are kept as stored unless --include-1d is given. A tensor the spec cannot apply to (a row length
+        With --spec, every weight tensor of two or more dimensions gets SPEC and 1-D tensors (norms, biases) \
+        are kept as stored unless --include-1d is given. A tensor the spec cannot apply to (a row length \
         that is not a multiple of the block or group size) is kept and named in a warning.
-        With --compare, each tensor is measured under every listed spec side by side.
+
+        With --compare, each tensor is measured under every listed spec side by side. \
         Spec grammar: docs/spec-grammar.md.
         """
     )

@@ -8,7 +8,7 @@ struct Explore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open the terminal explorer (the default command): layers, histograms, per-layer specs, live size and error.",
         discussion: """
-        Without --plan, the plan is MODEL-STEM.plan.json in the current folder: loaded when it exists, written by `s`.
+        Without --plan, the plan is MODEL-STEM.plan.json in the current folder: loaded when it exists, written by `s`. \
         A new plan starts with the default spec int8-channel and keeps 1-D tensors; press ? in the explorer for the keys.
         """
     )

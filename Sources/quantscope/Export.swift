@@ -6,8 +6,8 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a plan for other tools.",
         discussion: """
-        --to llama-quantize writes `pattern=type` lines for `llama-quantize --tensor-type-file` (patterns are anchored
-        to exact tensor names, so llama.cpp's first-match rule gives each tensor exactly its planned type) and prints the
+        --to llama-quantize writes `pattern=type` lines for `llama-quantize --tensor-type-file` (patterns are anchored \
+        to exact tensor names, so llama.cpp's first-match rule gives each tensor exactly its planned type) and prints the \
         equivalent command line. It needs --model to resolve rules to tensors. --to json writes the normalised plan.
         """
     )

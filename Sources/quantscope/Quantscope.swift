@@ -8,7 +8,7 @@ struct Quantscope: ParsableCommand {
         commandName: "quantscope",
         abstract: "Explore how a model's weights survive quantisation.",
         discussion: """
-        Reads safetensors (single files, shard folders or index files), GGUF v2/v3 and NumPy .npy/.npz.
+        Reads safetensors (single files, shard folders or index files), GGUF v2/v3 and NumPy .npy/.npz. \
         Without a MODEL argument the bundled sample model is used.
         """,
         version: "0.1.0",
