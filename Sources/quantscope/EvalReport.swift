@@ -21,6 +21,11 @@ struct EvalReport {
         return String(format: "%.2f", value)
     }
 
+    /// `db` with its unit, for sentences: "23.41 dB", or "exact" when nothing was lost.
+    static func decibels(_ value: Double) -> String {
+        value.isInfinite && value > 0 ? "exact" : db(value) + " dB"
+    }
+
     static func bpw(_ value: Double) -> String { String(format: "%.3f", value) }
 
     func singleText() -> String {
@@ -39,10 +44,10 @@ struct EvalReport {
         var out = ["\(model.path)  \(model.format)  \(title)", "", table.render(), ""]
         out.append("total: \(NumberFormat.bytes(total.storedBytes)) (\(NumberFormat.grouped(total.storedBytes)) bytes), \(Self.bpw(total.bitsPerWeight)) bits/weight, "
             + String(format: "compression %.2f× vs the source, %.2f× vs F16", total.compressionVsSource, total.compressionVsF16))
-        out.append("error: weighted MSE \(NumberFormat.compact(total.weightedMSE)), lowest SQNR \(Self.db(total.lowestSQNR)) dB")
+        out.append("error: weighted MSE \(NumberFormat.compact(total.weightedMSE)), lowest SQNR \(Self.decibels(total.lowestSQNR))")
         let worst = total.worst(worstCount)
         if !worst.isEmpty {
-            out.append("worst: " + worst.map { "\($0.tensor.name.escapedForTerminal) (\(Self.db($0.result.error.sqnr)) dB)" }.joined(separator: ", "))
+            out.append("worst: " + worst.map { "\($0.tensor.name.escapedForTerminal) (\(Self.decibels($0.result.error.sqnr)))" }.joined(separator: ", "))
         }
         let kept = outcomes[0].filter { $0.problem != nil }.count
         if kept > 0 { out.append("note: \(kept) tensor(s) marked (!) could not take \(spec) and are kept as stored") }
@@ -76,7 +81,7 @@ struct EvalReport {
         var out = ["\(model.path)  \(model.format)  comparing \(specs.map(\.description).joined(separator: ", "))", "", table.render(), ""]
         for s in specs.indices {
             let evaluation = evaluation(s)
-            out.append("\(specs[s]): \(NumberFormat.bytes(evaluation.storedBytes)), \(Self.bpw(evaluation.bitsPerWeight)) bits/weight, weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(Self.db(evaluation.lowestSQNR)) dB")
+            out.append("\(specs[s]): \(NumberFormat.bytes(evaluation.storedBytes)), \(Self.bpw(evaluation.bitsPerWeight)) bits/weight, weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(Self.decibels(evaluation.lowestSQNR))")
         }
         out.append("n/a: the spec cannot apply to the tensor's shape; kept: 1-D or non-float tensors stay as stored (use --include-1d)")
         return out.joined(separator: "\n")

@@ -53,7 +53,7 @@ struct PlanInit: ParsableCommand {
             }
             let evaluation = try evaluate(plan, on: opened, label: "evaluating")
             do { try PlanFile.write(plan, totals: PlanFile.Totals(evaluation), to: output) } catch let error as PlanError { throw CLIFailure(error.description) }
-            print("wrote \(output): default \(plan.defaultSpec), \(NumberFormat.bytes(evaluation.storedBytes)), \(EvalReport.bpw(evaluation.bitsPerWeight)) bits/weight, lowest SQNR \(EvalReport.db(evaluation.lowestSQNR)) dB")
+            print("wrote \(output): default \(plan.defaultSpec), \(NumberFormat.bytes(evaluation.storedBytes)), \(EvalReport.bpw(evaluation.bitsPerWeight)) bits/weight, lowest SQNR \(EvalReport.decibels(evaluation.lowestSQNR))")
         }
     }
 }
@@ -134,7 +134,7 @@ struct PlanDiff: ParsableCommand {
             print("")
             print("total: \(NumberFormat.bytes(totalBefore.storedBytes)) → \(NumberFormat.bytes(totalAfter.storedBytes)) (\(PlanReport.signedBytes(totalAfter.storedBytes - totalBefore.storedBytes))), "
                 + "\(EvalReport.bpw(totalBefore.bitsPerWeight)) → \(EvalReport.bpw(totalAfter.bitsPerWeight)) bits/weight, "
-                + "lowest SQNR \(EvalReport.db(totalBefore.lowestSQNR)) → \(EvalReport.db(totalAfter.lowestSQNR)) dB")
+                + "lowest SQNR \(EvalReport.decibels(totalBefore.lowestSQNR)) → \(EvalReport.decibels(totalAfter.lowestSQNR))")
         }
     }
 }

@@ -28,7 +28,7 @@ enum PlanReport {
             "\(modelPath) under this plan", "", table.render(), "",
             "total: \(NumberFormat.bytes(evaluation.storedBytes)), \(EvalReport.bpw(evaluation.bitsPerWeight)) bits/weight, "
                 + String(format: "compression %.2f× vs the source, %.2f× vs F16", evaluation.compressionVsSource, evaluation.compressionVsF16),
-            "error: weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(EvalReport.db(evaluation.lowestSQNR)) dB",
+            "error: weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(EvalReport.decibels(evaluation.lowestSQNR))",
         ].joined(separator: "\n")
     }
 
