@@ -54,6 +54,17 @@ import Testing
         #expect(SpecStepper.candidates(for: Fixtures.tensor("h", [64, 64], dtype: .f16)).first == spec("f16"))
     }
 
+    @Test func candidatesNeverStoreMoreThanTheTensorTakes() {
+        // Per channel, a norm of 384 weights would keep a 4-byte scale per weight: 40 bits per weight.
+        let norm = Fixtures.tensor("norm.weight", [384], dtype: .f32)
+        let list = SpecStepper.candidates(for: norm)
+        #expect(!list.contains(spec("int8-channel")) && !list.contains(spec("fp8-e4m3-channel")))
+        #expect(list.contains(spec("q8_0")) && list.contains(spec("f16")))
+        // A 1-D F16 tensor keeps F16 (its lossless choice) and Q8_0, but not a scale per weight.
+        let half = SpecStepper.candidates(for: Fixtures.tensor("b", [64], dtype: .f16))
+        #expect(half.first == spec("f16") && half.contains(spec("q8_0")) && !half.contains(spec("int8-channel")))
+    }
+
     @Test func sizeIsKnownBeforeAnyWeightIsRead() {
         #expect(SpecSize.storedBytes(of: matrix, spec: spec("int4-g32")) == 128 * 256 / 2 + 128 * 256 / 32 * 4)
         #expect(SpecSize.storedBytes(of: matrix, spec: spec("int8-p99.9")) == 128 * 256 + 4)

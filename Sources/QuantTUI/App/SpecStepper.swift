@@ -208,11 +208,15 @@ public enum SpecStepper {
         return QuantSpec(.integer(p))
     }
 
-    /// The specs the detail pane and the menu offer for a tensor, from most to fewest bits.
+    /// The specs the detail pane and the menu offer for a tensor, from most to fewest bits: those that apply and
+    /// store it in no more bytes than it takes now (per channel, a 1-D tensor would store a scale per weight).
     public static func candidates(for tensor: TensorInfo) -> [QuantSpec] {
         let texts = ["f16", "bf16", "q8_0", "int8-channel", "fp8-e4m3-channel", "q6_k", "int6-g64", "q5_k", "int5-g64",
                      "q4_k", "int4-g32", "int4-g128", "nf4", "mxfp4", "nvfp4", "q4_0", "q3_k", "int3-g32", "q2_k", "int2-g16"]
-        var list = texts.compactMap { try? QuantSpec(parsing: $0) }.filter { applies($0, tensor) }
+        let stored = SpecSize.storedBytes(of: tensor, spec: .keep) ?? Int.max
+        var list = texts.compactMap { try? QuantSpec(parsing: $0) }.filter {
+            applies($0, tensor) && (SpecSize.storedBytes(of: tensor, spec: $0) ?? Int.max) <= stored
+        }
         if tensor.dtype.bitsPerElement > 16 { list.insert(.keep, at: 0) }
         return list
     }
