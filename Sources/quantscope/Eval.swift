@@ -8,7 +8,9 @@ struct Eval: ParsableCommand {
         discussion: """
         With --spec, every weight tensor of two or more dimensions gets SPEC and 1-D tensors (norms, biases) \
         are kept as stored unless --include-1d is given. A tensor the spec cannot apply to (a row length \
-        that is not a multiple of the block or group size) is kept and named in a warning.
+        that is not a multiple of the block or group size) is kept and named in a warning; a K-quant on rows \
+        that are not a multiple of 256 is measured as the type llama-quantize writes instead (q4_k → q5_0, \
+        q6_k → q8_0, …), marked *.
 
         With --compare, each tensor is measured under every listed spec side by side. \
         Spec grammar: docs/spec-grammar.md.
@@ -110,6 +112,8 @@ struct TensorOutcome {
     let problem: String?
 
     var applied: Bool { problem == nil && result.spec == requested }
+    /// Whether llama-quantize's fallback type was measured in place of the requested super-block type.
+    var tookFallback: Bool { problem == nil && result.spec == LlamaQuantizeFallback.replacement(for: requested, tensor: tensor) }
 
     static func measure(_ tensor: TensorInfo, in model: Model, spec: QuantSpec, include1D: Bool, statistics: inout [String: TensorStats]) throws -> TensorOutcome {
         let keep = QuantResult.kept(tensor)
@@ -124,7 +128,9 @@ struct TensorOutcome {
             let view = try model.weights(of: tensor)
             let stats = statistics[tensor.name] ?? StatsComputer.compute(view, bins: 1)
             statistics[tensor.name] = stats
-            return TensorOutcome(tensor: tensor, requested: spec, result: try Quantizer.evaluate(view, spec: spec, stats: stats), problem: nil)
+            // A K-quant whose super-blocks do not fit the rows is measured as the type llama-quantize would write.
+            let used = LlamaQuantizeFallback.replacement(for: spec, tensor: tensor) ?? spec
+            return TensorOutcome(tensor: tensor, requested: spec, result: try Quantizer.evaluate(view, spec: used, stats: stats), problem: nil)
         } catch let error as QuantizationError {
             return TensorOutcome(tensor: tensor, requested: spec, result: keep, problem: error.description)
         }

@@ -36,7 +36,7 @@ struct EvalReport {
             let r = outcome.result, e = r.error
             let lossless = r.spec == .keep
             table.add([outcome.tensor.name.escapedForTerminal, outcome.tensor.shapeText, NumberFormat.grouped(outcome.tensor.elementCount),
-                       r.spec.description + (outcome.problem != nil ? " (!)" : ""), NumberFormat.bytes(r.storedBytes), Self.bpw(r.bitsPerWeight),
+                       r.spec.description + (outcome.problem != nil ? " (!)" : outcome.tookFallback ? " *" : ""), NumberFormat.bytes(r.storedBytes), Self.bpw(r.bitsPerWeight),
                        lossless ? "-" : NumberFormat.compact(e.mse), lossless ? "-" : Self.db(e.sqnr),
                        lossless ? "-" : NumberFormat.compact(e.maxAbsError), lossless ? "-" : String(format: "%.6f", e.cosine)])
         }
@@ -51,6 +51,7 @@ struct EvalReport {
         }
         let kept = outcomes[0].filter { $0.problem != nil }.count
         if kept > 0 { out.append("note: \(kept) tensor(s) marked (!) could not take \(spec) and are kept as stored") }
+        if let note = Self.fallbackNote(outcomes[0], spec: spec) { out.append(note) }
         return out.joined(separator: "\n")
     }
 
@@ -64,6 +65,8 @@ struct EvalReport {
                 let outcome = outcomes[s][t]
                 if outcome.problem != nil {
                     row += ["n/a", "-"]
+                } else if outcome.tookFallback {
+                    row += [Self.bpw(outcome.result.bitsPerWeight) + "*", Self.db(outcome.result.error.sqnr)]
                 } else if outcome.result.spec == .keep {
                     row += [Self.bpw(outcome.result.bitsPerWeight), "kept"]
                 } else {
@@ -84,7 +87,17 @@ struct EvalReport {
             out.append("\(specs[s]): \(NumberFormat.bytes(evaluation.storedBytes)), \(Self.bpw(evaluation.bitsPerWeight)) bits/weight, weighted MSE \(NumberFormat.compact(evaluation.weightedMSE)), lowest SQNR \(Self.decibels(evaluation.lowestSQNR))")
         }
         out.append("n/a: the spec cannot apply to the tensor's shape; kept: 1-D or non-float tensors stay as stored (use --include-1d)")
+        for s in specs.indices { if let note = Self.fallbackNote(outcomes[s], spec: specs[s]) { out.append(note) } }
         return out.joined(separator: "\n")
+    }
+
+    /// "note: …" for the tensors that took llama-quantize's fallback type instead of `spec`, or nil if none did.
+    static func fallbackNote(_ outcomes: [TensorOutcome], spec: QuantSpec) -> String? {
+        let taken = outcomes.filter(\.tookFallback)
+        guard !taken.isEmpty else { return nil }
+        let types = Set(taken.map(\.result.spec.description)).sorted().joined(separator: " or ")
+        return "note: \(taken.count) tensor(s) marked * have rows that are not a multiple of 256, too short for \(spec)'s super-blocks, "
+            + "and are measured as \(types), as llama-quantize writes them"
     }
 
     static func json(_ result: QuantResult) -> [(key: String, value: JSONValue)] {

@@ -19,9 +19,10 @@ enum PlanReport {
     static func resolved(_ plan: Plan, evaluation: ModelEvaluation, modelPath: String) -> String {
         var table = TextTable([("name", .left), ("shape", .left), ("spec", .left), ("from", .left), ("bytes", .right), ("bits/w", .right), ("SQNR dB", .right)])
         for entry in evaluation.entries {
-            let source = plan.resolve(entry.tensor).source
+            let resolution = plan.resolve(entry.tensor)
             let r = entry.result
-            table.add([entry.tensor.name.escapedForTerminal, entry.tensor.shapeText, r.spec.description, source.description,
+            let from = resolution.source.description + (resolution.fallbackFor.map { ", fallback for \($0)" } ?? "")
+            table.add([entry.tensor.name.escapedForTerminal, entry.tensor.shapeText, r.spec.description, from,
                        NumberFormat.bytes(r.storedBytes), EvalReport.bpw(r.bitsPerWeight), r.spec == .keep ? "-" : EvalReport.db(r.error.sqnr)])
         }
         return [
@@ -35,7 +36,9 @@ enum PlanReport {
     static func resolvedJSON(_ plan: Plan, evaluation: ModelEvaluation) -> JSONValue {
         .object([
             ("tensors", .array(evaluation.entries.map { entry in
-                var fields: [(key: String, value: JSONValue)] = [("name", .string(entry.tensor.name)), ("source", .string(plan.resolve(entry.tensor).source.description))]
+                let resolution = plan.resolve(entry.tensor)
+                var fields: [(key: String, value: JSONValue)] = [("name", .string(entry.tensor.name)), ("source", .string(resolution.source.description))]
+                if let asked = resolution.fallbackFor { fields.append(("fallback_for", .string(asked.description))) }
                 fields += EvalReport.json(entry.result)
                 return .object(fields)
             })),

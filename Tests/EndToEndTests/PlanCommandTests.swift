@@ -30,7 +30,8 @@ final class PlanCommandTests: XCTestCase {
         let plan = writePlan("""
         {"format": "quantscope-plan", "version": 1, "default": "q8_0",
          "rules": [{"match": "blk.*.ffn_down.weight", "spec": "q4_k"}, {"match": "blk.1.ffn_up.weight", "spec": "q5_0"},
-                   {"match": "re:attn_[qk]\\\\.weight$", "spec": "q5_1"}, {"match": "token_types.weight", "spec": "f16"}],
+                   {"match": "re:attn_[qk]\\\\.weight$", "spec": "q5_1"}, {"match": "token_types.weight", "spec": "f16"},
+                   {"match": "blk.0.attn_output.weight", "spec": "q6_k"}, {"match": "blk.1.attn_v.weight", "spec": "q3_k"}],
          "overrides": {"blk.0.attn_v.weight": "q4_1"}}
         """)
         _ = try run(["apply", model, "--plan", plan, "-o", path("out.gguf")])
@@ -50,7 +51,10 @@ final class PlanCommandTests: XCTestCase {
         XCTAssertEqual(types?["blk.1.attn_q.weight"]?.stringValue, "Q5_1")
         XCTAssertEqual(types?["blk.0.attn_v.weight"]?.stringValue, "Q4_1")
         XCTAssertEqual(types?["token_types.weight"]?.stringValue, "F16")
+        // Rows of 384 hold no 256-weight super-block: llama-quantize's fallbacks, Q6_K → Q8_0 and Q3_K → IQ4_NL.
         XCTAssertEqual(types?["blk.0.attn_output.weight"]?.stringValue, "Q8_0")
+        XCTAssertEqual(types?["blk.1.attn_v.weight"]?.stringValue, "IQ4_NL")
+        XCTAssertEqual(types?["blk.1.attn_output.weight"]?.stringValue, "Q8_0")
         XCTAssertEqual(types?["blk.0.attn_output_norm.weight"]?.stringValue, "F32")
         XCTAssertEqual(report["metadata"]?["general.architecture"]?.stringValue, "bert")
         XCTAssertEqual(report["metadata"]?["general.quantization_version"]?.intValue, 2)
@@ -105,9 +109,9 @@ final class PlanCommandTests: XCTestCase {
         let plan = writePlan(#"{"format": "quantscope-plan", "version": 1, "default": "nf4"}"#)
         let refused = try run(["apply", model, "--plan", plan, "-o", path("out.gguf")], expecting: 1)
         XCTAssertTrue(refused.stderr.contains("no GGUF type stores"), refused.stderr)
-        let badRow = writePlan(#"{"format": "quantscope-plan", "version": 1, "default": "q4_k"}"#, to: "k.json")
+        let badRow = writePlan(#"{"format": "quantscope-plan", "version": 1, "default": "q4_0", "keep_1d": false}"#, to: "k.json")
         let rows = try run(["apply", model, "--plan", badRow, "-o", path("out.gguf")], expecting: 1)
-        XCTAssertTrue(rows.stderr.contains("fc1.weight: q4_k (from default) cannot apply: the row length 64 is not a multiple of the Q4_K block size 256"), rows.stderr)
+        XCTAssertTrue(rows.stderr.contains("fc3.bias: q4_0 (from default) cannot apply: the row length 10 is not a multiple of the Q4_0 block size 32"), rows.stderr)
         let missingFolder = try run(["apply", model, "--plan", plan, "-o", path("no/such/out.gguf"), "--simulate"], expecting: 1)
         XCTAssertTrue(missingFolder.stderr.contains("does not exist"), missingFolder.stderr)
         let badPlan = writePlan(#"{"format": "quantscope-plan", "version": 1, "rules": [{"match": "fc*", "spec": "int12"}]}"#, to: "bad.json")

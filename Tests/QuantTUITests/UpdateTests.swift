@@ -15,6 +15,20 @@ import Testing
         #expect(!state.isDirty)
     }
 
+    @Test func superBlockTypesThatDoNotFitShowLlamaQuantizesFallback() {
+        let model = ModelSummary(path: "/models/narrow.gguf", formatName: "GGUF v3", tensors: [
+            Fixtures.tensor("blk.0.attn_q.weight", [384, 384], dtype: .f16),
+            Fixtures.tensor("blk.0.ffn_down.weight", [384, 1536], dtype: .f16),
+        ])
+        let state = Fixtures.state(model, plan: Plan(defaultSpec: Fixtures.spec("q4_k")))
+        // Rows of 384 hold no Q4_K super-block: the layer is sized (22 bytes per 32 weights) and measured as Q5_0.
+        #expect(state.resolved[0].spec == Fixtures.spec("q5_0") && state.resolved[0].fallbackFor == Fixtures.spec("q4_k"))
+        #expect(state.resolved[0].problem == nil && state.resolved[0].bytes == 384 * 384 / 32 * 22)
+        #expect(state.resolved[1].spec == Fixtures.spec("q4_k") && state.resolved[1].fallbackFor == nil)
+        let lines = DetailView.infoLines(state, tensor: 0, glyphs: Glyphs(ascii: false)).map(\.0)
+        #expect(lines.contains("fallback for q4_k (rows of 384), as llama-quantize"))
+    }
+
     @Test func movesWithArrowsVimKeysAndPages() {
         var state = Fixtures.state()
         Fixtures.press(&state, .down, .char("j"))

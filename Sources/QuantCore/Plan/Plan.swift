@@ -3,7 +3,8 @@
 /// Resolution: an override for the tensor's exact name wins; otherwise, when `keepOneDimensional` is set,
 /// 1-D tensors (norms, biases) and non-float tensors are kept as stored (as llama-quantize does: a pattern
 /// such as `*ffn_down*` then means the weights, not their biases); otherwise the *last* rule whose pattern
-/// matches (so a rule added later refines earlier ones); otherwise the default.
+/// matches (so a rule added later refines earlier ones); otherwise the default. A K-quant whose super-blocks do
+/// not fit a tensor's rows is replaced by llama-quantize's fallback type, as llama-quantize does.
 public struct Plan: Sendable, Equatable {
     public struct Rule: Sendable, Equatable {
         public var pattern: TensorPattern
@@ -50,8 +51,16 @@ public struct Plan: Sendable, Equatable {
         self.model = model
     }
 
-    /// The spec for a tensor and what decided it.
-    public func resolve(_ tensor: TensorInfo) -> (spec: QuantSpec, source: Source) {
+    /// The spec for a tensor, what decided it, and the spec it decided when that was a super-block type whose
+    /// blocks do not fit the tensor's rows and llama-quantize's fallback took its place (`LlamaQuantizeFallback`).
+    public func resolve(_ tensor: TensorInfo) -> (spec: QuantSpec, source: Source, fallbackFor: QuantSpec?) {
+        let (decided, source) = decide(tensor)
+        if let substitute = LlamaQuantizeFallback.replacement(for: decided, tensor: tensor) { return (substitute, source, decided) }
+        return (decided, source, nil)
+    }
+
+    /// The spec the plan names for a tensor and what named it.
+    private func decide(_ tensor: TensorInfo) -> (spec: QuantSpec, source: Source) {
         if let spec = overrides[tensor.name] { return (spec, .override) }
         if keepOneDimensional && (tensor.shape.count < 2 || !tensor.dtype.isFloatingPoint) { return (.keep, .keptOneDimensional) }
         if !tensor.dtype.isDecodable { return (.keep, .keptOneDimensional) }

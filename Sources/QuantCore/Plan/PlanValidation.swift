@@ -24,11 +24,25 @@ public struct PlanValidation: Sendable {
         for name in plan.overrides.keys.sorted() where !names.contains(name) {
             result.warnings.append("override for \(name.escapedForTerminal) names no tensor of this model")
         }
+        var fallbacks: [(decided: QuantSpec, used: QuantSpec, tensors: [TensorInfo])] = []
         for tensor in model.tensors {
-            let (spec, source) = plan.resolve(tensor)
+            let (spec, source, fallbackFor) = plan.resolve(tensor)
             if let problem = applicability(of: spec, to: tensor) {
                 result.errors.append("\(tensor.name.escapedForTerminal): \(spec) (from \(source)) \(problem)")
             }
+            if let decided = fallbackFor {
+                if let i = fallbacks.firstIndex(where: { $0.decided == decided && $0.used == spec }) {
+                    fallbacks[i].tensors.append(tensor)
+                } else {
+                    fallbacks.append((decided, spec, [tensor]))
+                }
+            }
+        }
+        for fallback in fallbacks {
+            let first = fallback.tensors[0], others = fallback.tensors.count - 1
+            let rows = Set(fallback.tensors.map(\.rowLength)).sorted().map(String.init).joined(separator: ", ")
+            result.warnings.append("\(first.name.escapedForTerminal)\(others > 0 ? " and \(others) other tensor\(others == 1 ? "" : "s")" : ""): "
+                + "\(fallback.decided) needs rows that are a multiple of 256, not \(rows); \(fallback.used) is used instead, as llama-quantize does")
         }
         return result
     }

@@ -89,10 +89,10 @@ public struct AppState: Sendable {
 
     mutating func resolvePlan() {
         resolved = model.tensors.map { tensor in
-            let (spec, source) = plan.resolve(tensor)
+            let (spec, source, fallbackFor) = plan.resolve(tensor)
             let bytes = SpecSize.storedBytes(of: tensor, spec: spec)
             let problem = PlanValidation.applicability(of: spec, to: tensor)
-            return ResolvedTensor(spec: spec, source: source, bytes: bytes ?? tensor.byteCount, problem: problem)
+            return ResolvedTensor(spec: spec, source: source, fallbackFor: fallbackFor, bytes: bytes ?? tensor.byteCount, problem: problem)
         }
         for (t, entry) in resolved.enumerated() {
             if let result = bestResult(EvalKey(tensor: t, spec: entry.spec)) { lastShown[t] = result }

@@ -28,6 +28,8 @@ public struct ModelSummary: Sendable {
 public struct ResolvedTensor: Sendable, Equatable {
     public var spec: QuantSpec
     public var source: Plan.Source
+    /// The spec the plan named when llama-quantize's fallback `spec` replaced it (`LlamaQuantizeFallback`).
+    public var fallbackFor: QuantSpec?
     /// Stored bytes under `spec` (the source size when the spec cannot apply).
     public var bytes: Int
     public var problem: String?

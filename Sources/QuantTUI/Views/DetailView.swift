@@ -42,6 +42,9 @@ enum DetailView {
             lines.append(("\(entry.spec) (\(entry.source))", .bold))
             lines.append((size, .plain))
         }
+        if let asked = entry.fallbackFor {
+            lines.append(("fallback for \(asked) (rows of \(tensor.rowLength)), as llama-quantize", Style(color: .yellow)))
+        }
         if let problem = entry.problem {
             lines.append((problem, Style(color: .red)))
         } else if let failure = state.failures[EvalKey(tensor: t, spec: entry.spec)] {

@@ -78,12 +78,46 @@ final class PlanTests: XCTestCase {
         plan.overrides["ghost.weight"] = .keep
         let result = PlanValidation.check(plan, against: m)
         XCTAssertEqual(result.warnings.count, 3, "\(result.warnings)")
-        // blk.1.ffn_down.weight has rows of 96, not a multiple of Q4_0's 32… it is (96 = 3 × 32); make it fail with q4_k.
         XCTAssertTrue(result.isValid, "\(result.errors)")
+        // Rows of 64 and 96 hold no Q4_K super-block: llama-quantize's fallback Q5_0 takes its place, with one warning.
         plan.defaultSpec = try QuantSpec(parsing: "q4_k")
+        let fallback = PlanValidation.check(plan, against: m)
+        XCTAssertTrue(fallback.isValid, "\(fallback.errors)")
+        XCTAssertEqual(fallback.warnings.count, 4, "\(fallback.warnings)")
+        XCTAssertTrue(fallback.warnings.contains("blk.0.attn_q.weight and 2 other tensors: q4_k needs rows that are a multiple of 256, not 64, 96; "
+                                                 + "q5_0 is used instead, as llama-quantize does"), "\(fallback.warnings)")
+        // A group size that does not divide the rows of 96 is an error.
+        plan.defaultSpec = try QuantSpec(parsing: "int4-g64")
         let failing = PlanValidation.check(plan, against: m)
-        XCTAssertEqual(failing.errors.count, 3)
-        XCTAssertTrue(failing.errors[0].contains("not a multiple of the Q4_K block size 256"), failing.errors[0])
+        XCTAssertEqual(failing.errors.count, 1)
+        XCTAssertTrue(failing.errors[0].hasPrefix("blk.1.ffn_down.weight: int4-g64 (from default) cannot apply: group size 64 does not divide the row length 96"),
+                      failing.errors[0])
+    }
+
+    func testSuperBlockTypesThatDoNotFitTheRowsTakeLlamaQuantizesFallback() throws {
+        func tensor(rows: Int) -> TensorInfo {
+            TensorInfo(name: "w", dtype: .f32, shape: [2, rows], elementCount: 2 * rows, byteCount: 8 * rows, location: .mapped(fileIndex: 0, offset: 0))
+        }
+        func replacement(_ spec: String, rows: Int) throws -> String? {
+            LlamaQuantizeFallback.replacement(for: try QuantSpec(parsing: spec), tensor: tensor(rows: rows))?.description
+        }
+        // llama_tensor_get_type (src/llama-quant.cpp): the 32-weight type for each super-block type.
+        let expected = ["q2_k": "iq4_nl", "q3_k": "iq4_nl", "iq4_xs": "iq4_nl", "q4_k": "q5_0", "q5_k": "q5_1", "q6_k": "q8_0"]
+        for (asked, used) in expected {
+            XCTAssertEqual(try replacement(asked, rows: 384), used, asked)
+            XCTAssertNil(try replacement(asked, rows: 512), "\(asked) fits rows of 512")
+            XCTAssertEqual(try replacement(asked, rows: 100), "f16", "\(asked): rows of 100 take no 32-weight block either")
+        }
+        for spec in ["q8_0", "q4_0", "int4-g128", "nf4", "keep", "fp8-e4m3"] {
+            XCTAssertNil(try replacement(spec, rows: 384), spec)
+        }
+        var plan = Plan(defaultSpec: try QuantSpec(parsing: "q6_k"))
+        plan.overrides["w"] = try QuantSpec(parsing: "q4_k")
+        let resolution = plan.resolve(tensor(rows: 384))
+        XCTAssertEqual(resolution.spec, try QuantSpec(parsing: "q5_0"))
+        XCTAssertEqual(resolution.source, .override)
+        XCTAssertEqual(resolution.fallbackFor, try QuantSpec(parsing: "q4_k"))
+        XCTAssertNil(plan.resolve(tensor(rows: 768)).fallbackFor)
     }
 
     func testFingerprintDependsOnTensorsNotPath() throws {
