@@ -26,13 +26,13 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 4 * 32 + 4 + 32 + 4) { lanes in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 4 * 32 + 4 + 8 + 4) { lanes in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
                 let scratch = X + 32, refineX = scratch + 128, refineW = refineX + 32, refineWX = refineW + 32
                 let refineTakes = refineWX + 32
-                let sums = refineTakes + 32, Lu = sums + 4
-                let floats = UnsafeMutableRawPointer(Lu + 32).assumingMemoryBound(to: Float.self)
+                let sums = refineTakes + 32, levelBytes = sums + 4
+                let floats = UnsafeMutableRawPointer(levelBytes + 8).assumingMemoryBound(to: Float.self)
                 let allZero = words.baseAddress!, refined = allZero + batchBlocks
                 let jobs = UnsafeMutableRawPointer(refined + batchBlocks).assumingMemoryBound(to: UInt16.self)
                 @_transparent func state(_ k: Int) -> KQuantLanes.Q3SearchState {
@@ -61,7 +61,7 @@ enum Q3KCodec {
                     for k in 0..<n {
                         finishBlock(xs + blockElements * k, y + blockBytes * (first + k), k, state: state(k),
                                     allZero: allZero[k], refined: refined[k], jobs: jobs, count: count, refinedL: refinedL,
-                                    Lu: Lu, scales: floats)
+                                    levels: UnsafeMutableRawPointer(levelBytes).assumingMemoryBound(to: Q3KBlockPacking.B.self), scales: floats)
                     }
                 }
             }
@@ -119,84 +119,59 @@ enum Q3KCodec {
     }
 
     /// A searched super-block's scales, final levels and packing, on whole vectors in natural order (exact for every
-    /// input, so there is no scalar fallback).
+    /// input: scales that are not finite, or a largest scale so small that −32/scale is not, take ggml's scalar code).
     @inline(never)
     static func finishBlock(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ k: Int, state: KQuantLanes.Q3SearchState,
         allZero: UInt32, refined: UInt32, jobs: UnsafePointer<UInt16>, count: Int, refinedL: UnsafePointer<KQuantLanes.V>,
-        Lu: UnsafeMutablePointer<KQuantLanes.V>, scales: UnsafeMutablePointer<Float>
+        levels: UnsafeMutablePointer<Q3KBlockPacking.B>, scales: UnsafeMutablePointer<Float>
     ) {
         typealias V = KQuantLanes.V
-        typealias U = KQuantLanes.U
         // ggml's suml2 > 0 ? sumlx / suml2 : 0 (q3Search leaves suml2 = 0 in all-zero sub-blocks, whose scale is 0).
-        for h in 0..<2 {
+        @_transparent func scale(_ h: Int) -> V {
             let sumlx = UnsafeRawPointer(state.sumlx + 8 * h).loadUnaligned(as: V.self)
             let suml2 = UnsafeRawPointer(state.suml2 + 8 * h).loadUnaligned(as: V.self)
-            let scale = KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
-            UnsafeMutableRawPointer(scales + 8 * h).storeBytes(of: scale, as: V.self)
+            return KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
         }
-        var maxScale: Float = 0
-        var amax: Float = 0
-        for j in 0..<16 {
-            let s = abs(scales[j])
-            if s > amax {
-                amax = s
-                maxScale = scales[j]
-            }
-        }
-        // The 6-bit scales, packed as ggml packs them, and each sub-block's scale − 32 as ggml reads it back.
+        let s0 = scale(0), s1 = scale(1)
+        UnsafeMutableRawPointer(scales).storeBytes(of: s0, as: V.self)
+        UnsafeMutableRawPointer(scales + 8).storeBytes(of: s1, as: V.self)
+        // The 6-bit scales as ggml packs them, and each sub-block's scale − 32 as ggml reads it back (in `ls`).
         let ls = scales + 16
-        var low: UInt64 = 0, high: UInt32 = 0
+        let (maxScale, finite) = Q3KBlockPacking.largest(s0, s1, scales)
         let d: Float
         if maxScale != 0 {
             let iscale = -32 / maxScale
-            for j in 0..<16 {
-                let l8 = Int32(Int8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * scales[j])))
-                let l = Swift.max(-32, Swift.min(31, l8))
-                ls[j] = Float(l)
-                let u = UInt64(truncatingIfNeeded: l + 32)
-                low |= (u & 0xf) &<< UInt64(8 * (j % 8) + 4 * (j / 8))
-                high |= UInt32(truncatingIfNeeded: u >> 4) &<< UInt32(8 * (j % 4) + 2 * (j / 4))
+            if finite && iscale.isFinite {
+                Q3KBlockPacking.packScales(s0, s1, iscale: iscale, ls: ls, y + 96)
+            } else {
+                Q3KBlockPacking.packScalesScalar(scales, iscale: iscale, ls: ls, y + 96)
             }
             d = storeHalf(1 / iscale, y, 108)
         } else {
             for j in 0..<16 { ls[j] = -32 }
+            y.storeBytes(of: 0, toByteOffset: 96, as: UInt64.self)
+            y.storeBytes(of: 0, toByteOffset: 104, as: UInt32.self)
             d = storeHalf(0, y, 108)
         }
-        y.storeBytes(of: low.littleEndian, toByteOffset: 96, as: UInt64.self)
-        y.storeBytes(of: high.littleEndian, toByteOffset: 104, as: UInt32.self)
-        // Final levels 0…7 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps the search's levels.
+        // Final levels 0…7 in natural order, one byte each (the low byte of 2²³ + level); a sub-block whose scale is 0
+        // keeps the search's levels.
         let lo = V(repeating: -4), hi = V(repeating: 3), shift = V(repeating: 4 + 8_388_608)
         for j in 0..<16 {
             let dl = d * ls[j]
             if dl == 0 {
                 let zero = allZero & (1 &<< UInt32(j)) != 0
-                let levels = searchLevels(x + 16 * j, j, state: state, refined: refined, jobs: jobs, count: count, refinedL: refinedL, k)
-                Lu[2 * j] = zero ? V(repeating: 8_388_608) : levels.0 + shift
-                Lu[2 * j + 1] = zero ? V(repeating: 8_388_608) : levels.1 + shift
+                let l = searchLevels(x + 16 * j, j, state: state, refined: refined, jobs: jobs, count: count, refinedL: refinedL, k)
+                levels[j] = zero ? Q3KBlockPacking.B(repeating: 0) : Q3KBlockPacking.lowBytes(l.0 + shift, l.1 + shift)
                 continue
             }
             let dlv = V(repeating: dl)
-            for h in 0..<2 {
-                let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
-                let l = KQuantLanes.clamp(KQuantLanes.nearestExact(xv / dlv), lo, hi)
-                Lu[2 * j + h] = l + shift
-            }
+            let raw = UnsafeRawPointer(x + 16 * j)
+            let l0 = KQuantLanes.clamp(KQuantLanes.nearestExact(raw.loadUnaligned(as: V.self) / dlv), lo, hi)
+            let l1 = KQuantLanes.clamp(KQuantLanes.nearestExact(raw.loadUnaligned(fromByteOffset: 32, as: V.self) / dlv), lo, hi)
+            levels[j] = Q3KBlockPacking.lowBytes(l0 + shift, l1 + shift)
         }
-        // hmask byte m holds bit 2 of levels m, 32 + m, …, 224 + m; quant byte 32·h + m the low two bits of levels
-        // 128·h + m, +32, +64, +96.
-        for c in 0..<4 {
-            var h = U.zero
-            for bit in 0..<8 { h |= ((unsafeBitCast(Lu[4 * bit + c], to: U.self) &>> 2) & 1) &<< UInt32(bit) }
-            y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: h), toByteOffset: 8 * c, as: SIMD8<UInt8>.self)
-        }
-        for half in 0..<2 {
-            for c in 0..<4 {
-                var q = U.zero
-                for k in 0..<4 { q |= (unsafeBitCast(Lu[16 * half + 4 * k + c], to: U.self) & 3) &<< UInt32(2 * k) }
-                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q), toByteOffset: 32 + 32 * half + 8 * c, as: SIMD8<UInt8>.self)
-            }
-        }
+        Q3KBlockPacking.packLevels(levels, y)
     }
 
     /// Sub-block j's levels (−4…3, natural order) as the search left them: refined in lanes, or else from the first
