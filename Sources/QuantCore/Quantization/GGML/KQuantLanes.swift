@@ -407,7 +407,7 @@ extension KQuantLanes {
     /// in `X` (see `transpose16`), up to the end of the first refinement pass. Writes the sums and iscale into `state`.
     /// Returns bit j of `allZero` for an all-zero sub-block j (ggml's levels are 0 there, and its scale 0), and bit j of
     /// `refined` where the first pass changes a level: those sub-blocks go on in `q3RefineLanes`, the others are done,
-    /// with levels clamp(nearest_int(iscale·x)). `scratch` holds 128 vectors.
+    /// with levels clamp(nearest_int(iscale·x)). `scratch` holds 64 vectors.
     ///
     /// ggml refines a sub-block element by element over up to five passes, and most sub-blocks change nothing in the
     /// first pass. A pass without a change evaluates every element against the same sums, so the first pass of all 16
@@ -416,18 +416,18 @@ extension KQuantLanes {
     /// Exact for every input: the rounding is `nearestExact`, and every float operation is ggml's, in ggml's order.
     @inline(never)
     static func q3Search(X: UnsafePointer<V>, scratch: UnsafeMutablePointer<V>, state: Q3SearchState) -> (allZero: UInt32, refined: UInt32) {
-        let L = scratch, W = scratch + 32, WX = scratch + 64, WXL = scratch + 96, WLL = scratch + 112
+        let L = scratch, WXL = scratch + 32, WLL = scratch + 48
         let perLane = state.base
         var allZeroBits: UInt32 = 0, refined: UInt32 = 0
         for g in 0..<2 {
-            let s = q3Start(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL)
+            let s = q3Start(X + 16 * g, L + 16 * g, WXL, WLL)
             // Only sub-blocks whose x of largest magnitude is negative can change: with a positive maximum,
             // iscale = −nmax/max < 0, every level has the sign opposite to its x (or is 0), every term x³·l of sumlx is
             // ≤ 0, and so is their float sum, whose magnitude is at least that of each term (the terms share a sign and
             // rounding is monotonic); sumlx − x³·l is then ≤ 0 and ggml's `slx > 0` never holds.
             let mayChange = ~(mask(s.mx, greaterThan: .zero) | s.allZero)
             let t = anySet(mayChange)
-                ? q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2) & mayChange
+                ? q3FirstPass(X + 16 * g, L + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2, mayChange: mayChange) & mayChange
                 : U.zero
             store(s.sumlx, perLane, 32 * g)
             // suml2 = 0 in all-zero sub-blocks, so that their scale sumlx/suml2 reads as 0 without their bit.
@@ -487,21 +487,14 @@ extension KQuantLanes {
         take.pointee = t
     }
 
-    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and
-    /// `WX`, x³·l and x²·l·l into `WXL` and `WLL`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
+    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, x³·l and x²·l·l into `WXL`
+    /// and `WLL`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
     @_transparent
     static func q3Start(
-        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>, _ WX: UnsafeMutablePointer<V>,
-        _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
+        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
     ) -> (sumlx: V, suml2: V, iscale: V, mx: V, allZero: U) {
         let lo = V(repeating: -4), hi = V(repeating: 3)
-        // The x of the largest |x| (first on ties).
-        var amax = V.zero, mx = V.zero
-        for i in 0..<16 {
-            let ax = abs(X[i])
-            mx = select(ax, greaterThan: amax, X[i], mx)
-            amax = vmax(amax, ax)
-        }
+        let (amax, mx) = q3LargestMagnitude(X)
         let iscale = -4 / mx
         var sumlx = V.zero, suml2 = V.zero
         for i in 0..<16 {
@@ -511,8 +504,6 @@ extension KQuantLanes {
             let w = x * x
             let wx = w * x
             let wxl = wx * l, wll = w * l * l
-            W[i] = w
-            WX[i] = wx
             // The products of the current level, which the first pass subtracts again.
             WXL[i] = wxl
             WLL[i] = wll
@@ -522,21 +513,45 @@ extension KQuantLanes {
         return (sumlx, suml2, iscale, mx, mask(V(repeating: 1e-15), greaterThan: amax))
     }
 
+    /// ggml's amax and max for 16 values in lanes: the largest |x|, and the first x of that magnitude (NaN skipped).
+    ///
+    /// From the largest and the smallest x (two instructions per vector instead of six): the larger in magnitude is max.
+    /// Only where both signs reach the same magnitude does the order decide, and then ggml's loop runs.
+    @_transparent
+    static func q3LargestMagnitude(_ X: UnsafePointer<V>) -> (amax: V, mx: V) {
+        var top = V.zero, bottom = V.zero
+        for i in 0..<16 {
+            top = vmax(top, X[i])
+            bottom = vmin(bottom, X[i])
+        }
+        let depth = V.zero - bottom
+        if anySet(mask(top, greaterThan: .zero) & ~mask(top, notEqualTo: depth)) {
+            var amax = V.zero, mx = V.zero
+            for i in 0..<16 {
+                let ax = abs(X[i])
+                mx = select(ax, greaterThan: amax, X[i], mx)
+                amax = vmax(amax, ax)
+            }
+            return (amax, mx)
+        }
+        return (vmax(top, depth), select(depth, greaterThan: top, bottom, top))
+    }
+
     /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
-    /// bit i of each lane.
+    /// bit i of each lane (meaningful in the lanes of `mayChange`).
     ///
     /// Most elements keep their level in every lane, and `q3MayTake` tells so without the division; only the elements
     /// where some lane might change go through the whole step.
     @_transparent
     static func q3FirstPass(
-        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>,
-        _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>, sumlx: V, suml2: V
+        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>,
+        sumlx: V, suml2: V, mayChange: U
     ) -> U {
         // Uses the products of the current level from `q3Start` (multiplications are the scarce resource here: they
         // share two ports with the division, comparisons, min and max).
         var candidates: UInt32 = 0
         for i in 0..<16 {
-            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i])
+            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i]) & mayChange
             candidates |= orLanes(unsure) & (1 &<< UInt32(i))
         }
         let sxx = sumlx * sumlx
@@ -544,10 +559,12 @@ extension KQuantLanes {
         while candidates != 0 {
             let i = candidates.trailingZeroBitCount
             candidates &= candidates &- 1
-            let l = L[i], w = W[i], wx = WX[i]
+            let x = X[i], l = L[i]
+            let w = x * x
+            let wx = w * x
             let slx = sumlx - WXL[i]
             let sl2 = suml2 - WLL[i]
-            let newL = clamp(nearestExact(X[i] * sl2 / slx), V(repeating: -4), V(repeating: 3))
+            let newL = clamp(nearestExact(x * sl2 / slx), V(repeating: -4), V(repeating: 3))
             let slxNew = slx + wx * newL
             let sl2New = sl2 + w * newL * newL
             let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
@@ -558,13 +575,15 @@ extension KQuantLanes {
     }
 
     /// All-ones in the lanes where ggml's refinement step might change a level l, given slx = sumlx − x³·l and
-    /// p = x·sl2 as ggml computes them; zero where it surely does not: where slx ≤ 0 (or NaN), ggml skips the element,
-    /// and where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx, the new level nearest_int(p / slx) is l (the float errors of
-    /// these operations are below 10⁻⁶·slx for |l| ≤ 4, and a normal slx keeps them relative).
+    /// p = x·sl2 as ggml computes them; zero only where it surely does not: where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx,
+    /// the new level nearest_int(p / slx) is l (the float errors of these operations are below 10⁻⁶·slx for |l| ≤ 4, and
+    /// a normal slx keeps them relative). Both bounds are one comparison: 0.4999·slx > |p − l·slx| + 0.4999·2⁻¹⁰⁰ (a
+    /// float sum is at least each of its non-negative terms). Lanes with slx ≤ 0, where ggml skips the element, may come
+    /// out all-ones too (rare where the largest |x| is negative; callers mask the other lanes).
     @_transparent
     static func q3MayTake(slx: V, p: V, l: V) -> U {
-        let keeps = mask(slx, greaterThan: V(repeating: 0x1p-100)) & mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx))
-        return mask(slx, greaterThan: .zero) & ~keeps
+        let margin = V(repeating: 0.4999 * 0x1p-100)
+        return ~mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx) + margin)
     }
 
     /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where

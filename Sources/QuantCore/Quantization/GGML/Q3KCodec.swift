@@ -26,10 +26,10 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 4 * 32 + 4 + 8 + 4) { lanes in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 64 + 4 * 32 + 4 + 8 + 4) { lanes in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
-                let scratch = X + 32, refineX = scratch + 128, refineW = refineX + 32, refineWX = refineW + 32
+                let scratch = X + 32, refineX = scratch + 64, refineW = refineX + 32, refineWX = refineW + 32
                 let refineTakes = refineWX + 32
                 let sums = refineTakes + 32, levelBytes = sums + 4
                 let floats = UnsafeMutableRawPointer(levelBytes + 8).assumingMemoryBound(to: Float.self)
