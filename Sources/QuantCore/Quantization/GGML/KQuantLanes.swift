@@ -447,30 +447,37 @@ extension KQuantLanes {
     /// levels (floats −4…3) likewise in `L`; `sums` holds sumlx (2 vectors) then suml2 (2 vectors). Levels and sums are
     /// updated in place.
     ///
-    /// All lanes run the same passes: a lane whose pass changes nothing starts the next pass in the same state, so
-    /// that pass changes nothing either, just as ggml would stop there. A lane with x = 0 and sums 0 never changes
-    /// (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side by side.
+    /// All lanes run the same passes (at most `passes`): a lane whose pass changes nothing starts the next pass in the
+    /// same state, so that pass changes nothing either, just as ggml would stop there. A lane with x = 0 and sums 0 never
+    /// changes (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side
+    /// by side. Returns bit p for the lanes whose last pass changed a level.
     @inline(never)
     static func q3RefineLanes(
         X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>,
-        takes: UnsafeMutablePointer<U>
-    ) {
+        passes: Int, takes: UnsafeMutablePointer<U>
+    ) -> UInt32 {
         var sx0 = sums[0], sx1 = sums[1], s20 = sums[2], s21 = sums[3]
         // Each element's change mask goes to `takes` (32 vectors) and the pass ORs them at its end: an OR carried
         // through the pass holds two more registers, and more of the sums spill to the stack.
-        for _ in 0..<5 {
+        var changedLanes: UInt32 = 0
+        for _ in 0..<passes {
             for i in 0..<16 {
                 q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, take: takes + 2 * i)
                 q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, take: takes + 2 * i + 1)
             }
-            var changed = U.zero
-            for k in 0..<32 { changed |= takes[k] }
-            if !anySet(changed) { break }
+            var low = U.zero, high = U.zero
+            for k in 0..<16 {
+                low |= takes[2 * k]
+                high |= takes[2 * k + 1]
+            }
+            changedLanes = laneBits(low) | laneBits(high) &<< 8
+            if changedLanes == 0 { break }
         }
         sums[0] = sx0
         sums[1] = sx1
         sums[2] = s20
         sums[3] = s21
+        return changedLanes
     }
 
     /// One element of ggml's refinement pass in every lane (see `q3Check`); `take` receives its change mask.

@@ -8,6 +8,11 @@ enum Q3KCodec {
     /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`.
     static let batchBlocks = 32
 
+    /// Passes that every refined sub-block runs in its first group of lanes. About three in four stop after the second
+    /// (it changes nothing), so the few that go on are gathered into new groups rather than holding all 16 lanes of
+    /// their group for up to five passes (a group runs as many passes as its slowest lane).
+    static let firstPasses = 2
+
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
         if scalarOnly {
@@ -26,15 +31,16 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 64 + 4 * 32 + 4 + 8 + 4) { lanes in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 64 + 5 * 32 + 4 + 8 + 4) { lanes in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 16 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
                 let scratch = X + 32, refineX = scratch + 64, refineW = refineX + 32, refineWX = refineW + 32
-                let refineTakes = refineWX + 32
-                let sums = refineTakes + 32, levelBytes = sums + 4
+                let refineTakes = refineWX + 32, resumedL = refineTakes + 32
+                let sums = resumedL + 32, levelBytes = sums + 4
                 let floats = UnsafeMutableRawPointer(levelBytes + 8).assumingMemoryBound(to: Float.self)
                 let allZero = words.baseAddress!, refined = allZero + batchBlocks
                 let jobs = UnsafeMutableRawPointer(refined + batchBlocks).assumingMemoryBound(to: UInt16.self)
+                let resumed = jobs + 16 * batchBlocks
                 @_transparent func state(_ k: Int) -> KQuantLanes.Q3SearchState {
                     KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
                 }
@@ -54,9 +60,19 @@ enum Q3KCodec {
                             m &= m &- 1
                         }
                     }
+                    var resumedCount = 0
                     for group in stride(from: 0, to: count, by: 16) {
-                        refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
-                               X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: refinedL + 2 * group, sums: sums)
+                        var going = refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
+                                           X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: refinedL + 2 * group, sums: sums)
+                        while going != 0 {
+                            resumed[resumedCount] = UInt16(truncatingIfNeeded: group + going.trailingZeroBitCount)
+                            resumedCount += 1
+                            going &= going &- 1
+                        }
+                    }
+                    for group in stride(from: 0, to: resumedCount, by: 16) {
+                        resume(xs, jobs: jobs, positions: resumed + group, count: Swift.min(16, resumedCount - group), states: states,
+                               X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: resumedL, refinedL: refinedL, sums: sums)
                     }
                     for k in 0..<n {
                         finishBlock(xs + blockElements * k, y + blockBytes * (first + k), k, state: state(k),
@@ -68,15 +84,16 @@ enum Q3KCodec {
         }
     }
 
-    /// Runs the refinement of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of super-block k at `x + 256·k`) in
-    /// lanes: gathers their values, first levels and sums, and leaves their levels (transposed) in `L` and their sums in
-    /// their states. `takes` is scratch for 32 change masks.
+    /// Runs the first `firstPasses` refinement passes of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of
+    /// super-block k at `x + 256·k`) in lanes: gathers their values, first levels and sums, and leaves their levels
+    /// (transposed) in `L` and their sums in their states. Returns bit p for the lanes whose last pass still changed a
+    /// level (ggml goes on with them; `resume`). `takes` is scratch for 32 change masks.
     @inline(never)
     static func refine(
         _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, count: Int, states: UnsafeMutablePointer<KQuantLanes.V>,
         X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>, WX: UnsafeMutablePointer<KQuantLanes.V>,
         takes: UnsafeMutablePointer<KQuantLanes.V>, L: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
-    ) {
+    ) -> UInt32 {
         typealias V = KQuantLanes.V
         let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
         let sf = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
@@ -108,13 +125,71 @@ enum Q3KCodec {
                 L[2 * i + h] = KQuantLanes.clamp(KQuantLanes.nearestExact((h == 0 ? iscale0 : iscale1) * v), V(repeating: -4), V(repeating: 3))
             }
         }
-        KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums,
-                                  takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
+        let going = KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums, passes: firstPasses,
+                                              takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
         for p in 0..<count {
             let job = Int(jobs[p]), k = job &>> 4, j = job & 15
             let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
             s.sumlx[j] = sf[p]
             s.suml2[j] = sf[16 + p]
+        }
+        return going
+    }
+
+    /// Runs the remaining passes (up to ggml's five in all) of up to 16 sub-blocks that `refine` left changing:
+    /// `positions[p]` indexes `jobs`, and the sub-block's levels are lane position % 16 of the 32 vectors at
+    /// `refinedL + 32·(position / 16)`. Gathers values, levels and sums into lanes (levels in `L`), and puts levels and
+    /// sums back where they came from.
+    @inline(never)
+    static func resume(
+        _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, positions: UnsafePointer<UInt16>, count: Int,
+        states: UnsafeMutablePointer<KQuantLanes.V>, X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>,
+        WX: UnsafeMutablePointer<KQuantLanes.V>, takes: UnsafeMutablePointer<KQuantLanes.V>, L: UnsafeMutablePointer<KQuantLanes.V>,
+        refinedL: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
+    ) {
+        let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
+        let sf = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
+        let lf = UnsafeMutableRawPointer(L).assumingMemoryBound(to: Float.self)
+        let stored = UnsafeMutableRawPointer(refinedL).assumingMemoryBound(to: Float.self)
+        @_transparent func levels(_ p: Int) -> UnsafeMutablePointer<Float> {
+            let position = Int(positions[p])
+            return stored + 256 * (position &>> 4) + (position & 15)
+        }
+        for p in 0..<16 {
+            if p < count {
+                let job = Int(jobs[Int(positions[p])]), k = job &>> 4, j = job & 15
+                let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+                let xj = x + 256 * k + 16 * j, lj = levels(p)
+                for i in 0..<16 {
+                    xf[16 * i + p] = xj[i]
+                    lf[16 * i + p] = lj[16 * i]
+                }
+                sf[p] = s.sumlx[j]
+                sf[16 + p] = s.suml2[j]
+            } else {
+                for i in 0..<16 {
+                    xf[16 * i + p] = 0
+                    lf[16 * i + p] = 0
+                }
+                sf[p] = 0
+                sf[16 + p] = 0
+            }
+        }
+        for i in 0..<32 {
+            let v = X[i]
+            let w = v * v
+            W[i] = w
+            WX[i] = w * v
+        }
+        _ = KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums, passes: 5 - firstPasses,
+                                      takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
+        for p in 0..<count {
+            let job = Int(jobs[Int(positions[p])]), k = job &>> 4, j = job & 15
+            let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+            s.sumlx[j] = sf[p]
+            s.suml2[j] = sf[16 + p]
+            let lj = levels(p)
+            for i in 0..<16 { lj[16 * i] = lf[16 * i + p] }
         }
     }
 
