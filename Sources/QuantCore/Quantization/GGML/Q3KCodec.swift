@@ -31,10 +31,10 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 64 + 5 * 32 + 4 + 8 + 4) { lanes in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 64 + 64 + 5 * 32 + 4 + 8 + 4) { lanes in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 16 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
-                let scratch = X + 32, refineX = scratch + 64, refineW = refineX + 32, refineWX = refineW + 32
+                let scratch = X + 64, refineX = scratch + 64, refineW = refineX + 32, refineWX = refineW + 32
                 let refineTakes = refineWX + 32, resumedL = refineTakes + 32
                 let sums = resumedL + 32, levelBytes = sums + 4
                 let floats = UnsafeMutableRawPointer(levelBytes + 8).assumingMemoryBound(to: Float.self)
@@ -44,13 +44,17 @@ enum Q3KCodec {
                 @_transparent func state(_ k: Int) -> KQuantLanes.Q3SearchState {
                     KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
                 }
+                // Super-block b is transposed into X + 32·(b % 2) while b − 1 is searched: its loads, the first touch of
+                // the input, then wait for memory beside independent work.
+                if blocks > 0 { KQuantLanes.transpose16(x, into: X) }
                 for first in stride(from: 0, to: blocks, by: batchBlocks) {
                     let n = Swift.min(batchBlocks, blocks - first)
                     let xs = x + blockElements * first
                     var count = 0
                     for k in 0..<n {
-                        KQuantLanes.transpose16(xs + blockElements * k, into: X)
-                        let r = KQuantLanes.q3Search(X: X, scratch: scratch, state: state(k))
+                        let b = first + k
+                        if b + 1 < blocks { KQuantLanes.transpose16(x + blockElements * (b + 1), into: X + 32 * ((b + 1) & 1)) }
+                        let r = KQuantLanes.q3Search(X: X + 32 * (b & 1), scratch: scratch, state: state(k))
                         allZero[k] = r.allZero
                         refined[k] = r.refined
                         var m = r.refined
