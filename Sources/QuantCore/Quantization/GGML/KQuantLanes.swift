@@ -391,7 +391,8 @@ extension KQuantLanes {
         let f = unsafeBitCast(unsafeBitCast(V(1, 2, 4, 8, 16, 32, 64, 128), to: U.self) & m, to: V.self)
         let (l, r) = unsafeBitCast(f, to: (SIMD4<Float>, SIMD4<Float>).self)
         let h = l + r
-        return UInt32(truncatingIfNeeded: Int32((h[0] + h[2]) + (h[1] + h[3])))
+        // The sum (an integer below 256) as the low bits of 2²³ + sum: no checked conversion.
+        return ((h[0] + h[2]) + (h[1] + h[3]) + 8_388_608).bitPattern & 0xff
     }
 
     /// Where `q3Search` leaves a super-block's sub-blocks' sumlx, suml2 and iscale, 16 of each (in 8 vectors).
@@ -500,13 +501,18 @@ extension KQuantLanes {
     static func q3Start(
         _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
     ) -> (sumlx: V, suml2: V, iscale: V, mx: V, allZero: U) {
-        let lo = V(repeating: -4), hi = V(repeating: 3)
+        let hi = V(repeating: 3)
         let (amax, mx) = q3LargestMagnitude(X)
         let iscale = -4 / mx
         var sumlx = V.zero, suml2 = V.zero
         for i in 0..<16 {
             let x = X[i]
-            let l = clamp(nearestExact(iscale * x), lo, hi)
+            // ggml's MAX(-4, MIN(3, nearest_int(iscale·x))) where x is not NaN: |iscale·x| ≤ 4·(1 + 2⁻²²) (|x| ≤ |max|, or
+            // iscale = 0 for an infinite max), so the float rounding is exact and no level falls below −4. A NaN product
+            // (x NaN, or ±∞ times 0) gives a NaN level here, where ggml's is an integer; but x² is then NaN or ∞, so the
+            // lane's sums are NaN either way: its scale is NaN, no refinement step passes `slx > 0`, and its final levels
+            // are recomputed (`Q3KCodec.searchLevels`). All-zero lanes are masked.
+            let l = vmin(nearest(iscale * x), hi)
             L[i] = l
             let w = x * x
             let wx = w * x
