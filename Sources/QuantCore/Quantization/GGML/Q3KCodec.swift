@@ -5,8 +5,10 @@ enum Q3KCodec {
     static let blockBytes = 110
 
     /// Super-blocks searched together, so that the sub-blocks whose refinement goes on after the first pass (about three
-    /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`.
-    static let batchBlocks = 32
+    /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`: each batch ends in two part-filled groups of lanes
+    /// (first and later passes), which cost less the more groups a batch has. 64 is also what `GGUFBlockQuantizer`
+    /// encodes at a time.
+    static let batchBlocks = 64
 
     /// Passes that every refined sub-block runs in its first group of lanes. About three in four stop after the second
     /// (it changes nothing), so the few that go on are gathered into new groups rather than holding all 16 lanes of
