@@ -321,8 +321,14 @@ extension KQuantLanes {
     /// |v| > 4194303, infinities and NaN (where ggml's result is bits of the mantissa, not a rounding).
     @inline(__always)
     static func nearestExact(_ v: V) -> V {
-        let bits = unsafeBitCast(v + 12_582_912, to: U.self) & 0x007f_ffff | 0x4b00_0000
-        return unsafeBitCast(bits, to: V.self) - 12_582_912
+        nearestExactOffset(v) - 12_582_912
+    }
+
+    /// `nearestExact(v)` + 1.5·2²³, exactly (the float whose bits the trick leaves), one subtraction less: the low
+    /// byte of its bit pattern is that of the integer.
+    @inline(__always)
+    static func nearestExactOffset(_ v: V) -> V {
+        unsafeBitCast(unsafeBitCast(v + 12_582_912, to: U.self) & 0x007f_ffff | 0x4b00_0000, to: V.self)
     }
 
     /// All-ones where `a > b`.

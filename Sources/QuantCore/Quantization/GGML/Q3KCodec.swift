@@ -237,7 +237,7 @@ enum Q3KCodec {
         }
         // Final levels 0…7 in natural order, one byte each (the low byte of 2²³ + level); a sub-block whose scale is 0
         // keeps the search's levels.
-        let lo = V(repeating: -4), hi = V(repeating: 3), shift = V(repeating: 4 + 8_388_608)
+        let offsetLo = V(repeating: 12_582_912 - 4), offsetHi = V(repeating: 12_582_912 + 3), shift = V(repeating: 4 + 8_388_608)
         for j in 0..<16 {
             let dl = d * ls[j]
             if dl == 0 {
@@ -246,11 +246,12 @@ enum Q3KCodec {
                 levels[j] = zero ? Q3KBlockPacking.B(repeating: 0) : Q3KBlockPacking.lowBytes(l.0 + shift, l.1 + shift)
                 continue
             }
+            // Clamped as 1.5·2²³ + level, whose low byte is level mod 256 (−4…3 → 252…255, 0…3); + 4 gives 0…7.
             let dlv = V(repeating: dl)
             let raw = UnsafeRawPointer(x + 16 * j)
-            let l0 = KQuantLanes.clamp(KQuantLanes.nearestExact(raw.loadUnaligned(as: V.self) / dlv), lo, hi)
-            let l1 = KQuantLanes.clamp(KQuantLanes.nearestExact(raw.loadUnaligned(fromByteOffset: 32, as: V.self) / dlv), lo, hi)
-            levels[j] = Q3KBlockPacking.lowBytes(l0 + shift, l1 + shift)
+            let l0 = KQuantLanes.clamp(KQuantLanes.nearestExactOffset(raw.loadUnaligned(as: V.self) / dlv), offsetLo, offsetHi)
+            let l1 = KQuantLanes.clamp(KQuantLanes.nearestExactOffset(raw.loadUnaligned(fromByteOffset: 32, as: V.self) / dlv), offsetLo, offsetHi)
+            levels[j] = Q3KBlockPacking.lowBytes(l0, l1) &+ 4
         }
         Q3KBlockPacking.packLevels(levels, y)
     }
