@@ -90,10 +90,10 @@ final class GGMLAdversarialTests: XCTestCase {
     }
 
     /// The Q3_K fast path searches super-blocks in batches and refines the sub-blocks that change after the first pass
-    /// 16 at a time in lanes, gathered across the batch. These rows end in partial batches and partial groups of lanes,
-    /// mix sub-blocks that stop after different passes, refine every sub-block of some super-blocks (many groups in one
-    /// batch), and put refined sub-blocks next to much larger ones so that their final scale is 0 and ggml keeps the
-    /// search's levels.
+    /// 16 at a time in lanes, gathered across the batch (those still changing after two passes are gathered again). These
+    /// rows end in partial batches and partial groups of lanes, mix sub-blocks that stop after different passes, refine
+    /// every sub-block of some super-blocks (many groups in one batch), and put refined sub-blocks next to much larger
+    /// ones so that their final scale is 0 and ggml keeps the search's levels.
     func testQ3KBatchesMatchScalar() {
         for blocks in [1, 2, 3, 5, 7, 9, 15, 16, 17, 31, 33, 50] {
             let x = Self.superBlocks(blocks, seed: 31 + UInt64(blocks), kinds: 6, magnitude: { Float(pow(10, -3 + 4 * $0.unit())) }) { kind, scale, i, g in

@@ -321,8 +321,14 @@ extension KQuantLanes {
     /// |v| > 4194303, infinities and NaN (where ggml's result is bits of the mantissa, not a rounding).
     @inline(__always)
     static func nearestExact(_ v: V) -> V {
-        let bits = unsafeBitCast(v + 12_582_912, to: U.self) & 0x007f_ffff | 0x4b00_0000
-        return unsafeBitCast(bits, to: V.self) - 12_582_912
+        nearestExactOffset(v) - 12_582_912
+    }
+
+    /// `nearestExact(v)` + 1.5·2²³, exactly (the float whose bits the trick leaves), one subtraction less: the low
+    /// byte of its bit pattern is that of the integer.
+    @inline(__always)
+    static func nearestExactOffset(_ v: V) -> V {
+        unsafeBitCast(unsafeBitCast(v + 12_582_912, to: U.self) & 0x007f_ffff | 0x4b00_0000, to: V.self)
     }
 
     /// All-ones where `a > b`.
@@ -391,7 +397,8 @@ extension KQuantLanes {
         let f = unsafeBitCast(unsafeBitCast(V(1, 2, 4, 8, 16, 32, 64, 128), to: U.self) & m, to: V.self)
         let (l, r) = unsafeBitCast(f, to: (SIMD4<Float>, SIMD4<Float>).self)
         let h = l + r
-        return UInt32(truncatingIfNeeded: Int32((h[0] + h[2]) + (h[1] + h[3])))
+        // The sum (an integer below 256) as the low bits of 2²³ + sum: no checked conversion.
+        return ((h[0] + h[2]) + (h[1] + h[3]) + 8_388_608).bitPattern & 0xff
     }
 
     /// Where `q3Search` leaves a super-block's sub-blocks' sumlx, suml2 and iscale, 16 of each (in 8 vectors).
@@ -407,7 +414,7 @@ extension KQuantLanes {
     /// in `X` (see `transpose16`), up to the end of the first refinement pass. Writes the sums and iscale into `state`.
     /// Returns bit j of `allZero` for an all-zero sub-block j (ggml's levels are 0 there, and its scale 0), and bit j of
     /// `refined` where the first pass changes a level: those sub-blocks go on in `q3RefineLanes`, the others are done,
-    /// with levels clamp(nearest_int(iscale·x)). `scratch` holds 128 vectors.
+    /// with levels clamp(nearest_int(iscale·x)). `scratch` holds 64 vectors.
     ///
     /// ggml refines a sub-block element by element over up to five passes, and most sub-blocks change nothing in the
     /// first pass. A pass without a change evaluates every element against the same sums, so the first pass of all 16
@@ -416,18 +423,18 @@ extension KQuantLanes {
     /// Exact for every input: the rounding is `nearestExact`, and every float operation is ggml's, in ggml's order.
     @inline(never)
     static func q3Search(X: UnsafePointer<V>, scratch: UnsafeMutablePointer<V>, state: Q3SearchState) -> (allZero: UInt32, refined: UInt32) {
-        let L = scratch, W = scratch + 32, WX = scratch + 64, WXL = scratch + 96, WLL = scratch + 112
+        let L = scratch, WXL = scratch + 32, WLL = scratch + 48
         let perLane = state.base
         var allZeroBits: UInt32 = 0, refined: UInt32 = 0
         for g in 0..<2 {
-            let s = q3Start(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL)
+            let s = q3Start(X + 16 * g, L + 16 * g, WXL, WLL)
             // Only sub-blocks whose x of largest magnitude is negative can change: with a positive maximum,
             // iscale = −nmax/max < 0, every level has the sign opposite to its x (or is 0), every term x³·l of sumlx is
             // ≤ 0, and so is their float sum, whose magnitude is at least that of each term (the terms share a sign and
             // rounding is monotonic); sumlx − x³·l is then ≤ 0 and ggml's `slx > 0` never holds.
             let mayChange = ~(mask(s.mx, greaterThan: .zero) | s.allZero)
             let t = anySet(mayChange)
-                ? q3FirstPass(X + 16 * g, L + 16 * g, W + 16 * g, WX + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2) & mayChange
+                ? q3FirstPass(X + 16 * g, L + 16 * g, WXL, WLL, sumlx: s.sumlx, suml2: s.suml2, mayChange: mayChange) & mayChange
                 : U.zero
             store(s.sumlx, perLane, 32 * g)
             // suml2 = 0 in all-zero sub-blocks, so that their scale sumlx/suml2 reads as 0 without their bit.
@@ -447,30 +454,37 @@ extension KQuantLanes {
     /// levels (floats −4…3) likewise in `L`; `sums` holds sumlx (2 vectors) then suml2 (2 vectors). Levels and sums are
     /// updated in place.
     ///
-    /// All lanes run the same passes: a lane whose pass changes nothing starts the next pass in the same state, so
-    /// that pass changes nothing either, just as ggml would stop there. A lane with x = 0 and sums 0 never changes
-    /// (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side by side.
+    /// All lanes run the same passes (at most `passes`): a lane whose pass changes nothing starts the next pass in the
+    /// same state, so that pass changes nothing either, just as ggml would stop there. A lane with x = 0 and sums 0 never
+    /// changes (padding). Refining a sub-block element by element is a serial chain; sixteen of them in lanes run side
+    /// by side. Returns bit p for the lanes whose last pass changed a level.
     @inline(never)
     static func q3RefineLanes(
         X: UnsafePointer<V>, W: UnsafePointer<V>, WX: UnsafePointer<V>, L: UnsafeMutablePointer<V>, sums: UnsafeMutablePointer<V>,
-        takes: UnsafeMutablePointer<U>
-    ) {
+        passes: Int, takes: UnsafeMutablePointer<U>
+    ) -> UInt32 {
         var sx0 = sums[0], sx1 = sums[1], s20 = sums[2], s21 = sums[3]
         // Each element's change mask goes to `takes` (32 vectors) and the pass ORs them at its end: an OR carried
         // through the pass holds two more registers, and more of the sums spill to the stack.
-        for _ in 0..<5 {
+        var changedLanes: UInt32 = 0
+        for _ in 0..<passes {
             for i in 0..<16 {
                 q3RefineElement(X[2 * i], W[2 * i], WX[2 * i], L + 2 * i, sumlx: &sx0, suml2: &s20, take: takes + 2 * i)
                 q3RefineElement(X[2 * i + 1], W[2 * i + 1], WX[2 * i + 1], L + 2 * i + 1, sumlx: &sx1, suml2: &s21, take: takes + 2 * i + 1)
             }
-            var changed = U.zero
-            for k in 0..<32 { changed |= takes[k] }
-            if !anySet(changed) { break }
+            var low = U.zero, high = U.zero
+            for k in 0..<16 {
+                low |= takes[2 * k]
+                high |= takes[2 * k + 1]
+            }
+            changedLanes = laneBits(low) | laneBits(high) &<< 8
+            if changedLanes == 0 { break }
         }
         sums[0] = sx0
         sums[1] = sx1
         sums[2] = s20
         sums[3] = s21
+        return changedLanes
     }
 
     /// One element of ggml's refinement pass in every lane (see `q3Check`); `take` receives its change mask.
@@ -487,32 +501,28 @@ extension KQuantLanes {
         take.pointee = t
     }
 
-    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, the weights x² and x³ into `W` and
-    /// `WX`, x³·l and x²·l·l into `WXL` and `WLL`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
+    /// The start of `make_q3_quants` for 8 sub-blocks in lanes: the first levels l into `L`, x³·l and x²·l·l into `WXL`
+    /// and `WLL`, and the sums; `allZero` is all-ones in the lanes of all-zero sub-blocks (whose other results are meaningless).
     @_transparent
     static func q3Start(
-        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ W: UnsafeMutablePointer<V>, _ WX: UnsafeMutablePointer<V>,
-        _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
+        _ X: UnsafePointer<V>, _ L: UnsafeMutablePointer<V>, _ WXL: UnsafeMutablePointer<V>, _ WLL: UnsafeMutablePointer<V>
     ) -> (sumlx: V, suml2: V, iscale: V, mx: V, allZero: U) {
-        let lo = V(repeating: -4), hi = V(repeating: 3)
-        // The x of the largest |x| (first on ties).
-        var amax = V.zero, mx = V.zero
-        for i in 0..<16 {
-            let ax = abs(X[i])
-            mx = select(ax, greaterThan: amax, X[i], mx)
-            amax = vmax(amax, ax)
-        }
+        let hi = V(repeating: 3)
+        let (amax, mx) = q3LargestMagnitude(X)
         let iscale = -4 / mx
         var sumlx = V.zero, suml2 = V.zero
         for i in 0..<16 {
             let x = X[i]
-            let l = clamp(nearestExact(iscale * x), lo, hi)
+            // ggml's MAX(-4, MIN(3, nearest_int(iscale·x))) where x is not NaN: |iscale·x| ≤ 4·(1 + 2⁻²²) (|x| ≤ |max|, or
+            // iscale = 0 for an infinite max), so the float rounding is exact and no level falls below −4. A NaN product
+            // (x NaN, or ±∞ times 0) gives a NaN level here, where ggml's is an integer; but x² is then NaN or ∞, so the
+            // lane's sums are NaN either way: its scale is NaN, no refinement step passes `slx > 0`, and its final levels
+            // are recomputed (`Q3KCodec.searchLevels`). All-zero lanes are masked.
+            let l = vmin(nearest(iscale * x), hi)
             L[i] = l
             let w = x * x
             let wx = w * x
             let wxl = wx * l, wll = w * l * l
-            W[i] = w
-            WX[i] = wx
             // The products of the current level, which the first pass subtracts again.
             WXL[i] = wxl
             WLL[i] = wll
@@ -522,21 +532,45 @@ extension KQuantLanes {
         return (sumlx, suml2, iscale, mx, mask(V(repeating: 1e-15), greaterThan: amax))
     }
 
+    /// ggml's amax and max for 16 values in lanes: the largest |x|, and the first x of that magnitude (NaN skipped).
+    ///
+    /// From the largest and the smallest x (two instructions per vector instead of six): the larger in magnitude is max.
+    /// Only where both signs reach the same magnitude does the order decide, and then ggml's loop runs.
+    @_transparent
+    static func q3LargestMagnitude(_ X: UnsafePointer<V>) -> (amax: V, mx: V) {
+        var top = V.zero, bottom = V.zero
+        for i in 0..<16 {
+            top = vmax(top, X[i])
+            bottom = vmin(bottom, X[i])
+        }
+        let depth = V.zero - bottom
+        if anySet(mask(top, greaterThan: .zero) & ~mask(top, notEqualTo: depth)) {
+            var amax = V.zero, mx = V.zero
+            for i in 0..<16 {
+                let ax = abs(X[i])
+                mx = select(ax, greaterThan: amax, X[i], mx)
+                amax = vmax(amax, ax)
+            }
+            return (amax, mx)
+        }
+        return (vmax(top, depth), select(depth, greaterThan: top, bottom, top))
+    }
+
     /// Whether element i of each lane's sub-block changes in `make_q3_quants`' first pass if no element before it does:
-    /// bit i of each lane.
+    /// bit i of each lane (meaningful in the lanes of `mayChange`).
     ///
     /// Most elements keep their level in every lane, and `q3MayTake` tells so without the division; only the elements
     /// where some lane might change go through the whole step.
     @_transparent
     static func q3FirstPass(
-        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ W: UnsafePointer<V>, _ WX: UnsafePointer<V>,
-        _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>, sumlx: V, suml2: V
+        _ X: UnsafePointer<V>, _ L: UnsafePointer<V>, _ WXL: UnsafePointer<V>, _ WLL: UnsafePointer<V>,
+        sumlx: V, suml2: V, mayChange: U
     ) -> U {
         // Uses the products of the current level from `q3Start` (multiplications are the scarce resource here: they
         // share two ports with the division, comparisons, min and max).
         var candidates: UInt32 = 0
         for i in 0..<16 {
-            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i])
+            let unsure = q3MayTake(slx: sumlx - WXL[i], p: X[i] * (suml2 - WLL[i]), l: L[i]) & mayChange
             candidates |= orLanes(unsure) & (1 &<< UInt32(i))
         }
         let sxx = sumlx * sumlx
@@ -544,10 +578,12 @@ extension KQuantLanes {
         while candidates != 0 {
             let i = candidates.trailingZeroBitCount
             candidates &= candidates &- 1
-            let l = L[i], w = W[i], wx = WX[i]
+            let x = X[i], l = L[i]
+            let w = x * x
+            let wx = w * x
             let slx = sumlx - WXL[i]
             let sl2 = suml2 - WLL[i]
-            let newL = clamp(nearestExact(X[i] * sl2 / slx), V(repeating: -4), V(repeating: 3))
+            let newL = clamp(nearestExact(x * sl2 / slx), V(repeating: -4), V(repeating: 3))
             let slxNew = slx + wx * newL
             let sl2New = sl2 + w * newL * newL
             let take = mask(slx, greaterThan: .zero) & mask(newL, notEqualTo: l) & mask(sl2New, greaterThan: .zero)
@@ -558,13 +594,15 @@ extension KQuantLanes {
     }
 
     /// All-ones in the lanes where ggml's refinement step might change a level l, given slx = sumlx − x³·l and
-    /// p = x·sl2 as ggml computes them; zero where it surely does not: where slx ≤ 0 (or NaN), ggml skips the element,
-    /// and where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx, the new level nearest_int(p / slx) is l (the float errors of
-    /// these operations are below 10⁻⁶·slx for |l| ≤ 4, and a normal slx keeps them relative).
+    /// p = x·sl2 as ggml computes them; zero only where it surely does not: where slx ≥ 2⁻¹⁰⁰ and |p − l·slx| < 0.4999·slx,
+    /// the new level nearest_int(p / slx) is l (the float errors of these operations are below 10⁻⁶·slx for |l| ≤ 4, and
+    /// a normal slx keeps them relative). Both bounds are one comparison: 0.4999·slx > |p − l·slx| + 0.4999·2⁻¹⁰⁰ (a
+    /// float sum is at least each of its non-negative terms). Lanes with slx ≤ 0, where ggml skips the element, may come
+    /// out all-ones too (rare where the largest |x| is negative; callers mask the other lanes).
     @_transparent
     static func q3MayTake(slx: V, p: V, l: V) -> U {
-        let keeps = mask(slx, greaterThan: V(repeating: 0x1p-100)) & mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx))
-        return mask(slx, greaterThan: .zero) & ~keeps
+        let margin = V(repeating: 0.4999 * 0x1p-100)
+        return ~mask(V(repeating: 0.4999) * slx, greaterThan: abs(p - l * slx) + margin)
     }
 
     /// ggml's refinement step for element `x` (weights `w` = x², `wx` = x³) at level `l`, lane by lane: all-ones where

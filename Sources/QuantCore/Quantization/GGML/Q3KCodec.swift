@@ -5,8 +5,15 @@ enum Q3KCodec {
     static let blockBytes = 110
 
     /// Super-blocks searched together, so that the sub-blocks whose refinement goes on after the first pass (about three
-    /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`.
-    static let batchBlocks = 32
+    /// per super-block) fill the lanes of `KQuantLanes.q3RefineLanes`: each batch ends in two part-filled groups of lanes
+    /// (first and later passes), which cost less the more groups a batch has. 64 is also what `GGUFBlockQuantizer`
+    /// encodes at a time.
+    static let batchBlocks = 64
+
+    /// Passes that every refined sub-block runs in its first group of lanes. About three in four stop after the second
+    /// (it changes nothing), so the few that go on are gathered into new groups rather than holding all 16 lanes of
+    /// their group for up to five passes (a group runs as many passes as its slowest lane).
+    static let firstPasses = 2
 
     /// `scalarOnly` forces the direct transcription of ggml's code (tests compare the two paths).
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer, scalarOnly: Bool = false) {
@@ -26,25 +33,30 @@ enum Q3KCodec {
         let stateVectors = KQuantLanes.Q3SearchState.vectors * batchBlocks
         // Refined levels: 32 vectors for each 16 refined sub-blocks (at most 16 per super-block).
         let levelVectors = 32 * batchBlocks
-        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 32 + 128 + 4 * 32 + 4 + 32 + 4) { lanes in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 8 * batchBlocks) { words in
+        withUnsafeTemporaryAllocation(of: V.self, capacity: stateVectors + levelVectors + 64 + 64 + 5 * 32 + 4 + 8 + 4) { lanes in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * batchBlocks + 16 * batchBlocks) { words in
                 let states = lanes.baseAddress!, refinedL = states + stateVectors, X = refinedL + levelVectors
-                let scratch = X + 32, refineX = scratch + 128, refineW = refineX + 32, refineWX = refineW + 32
-                let refineTakes = refineWX + 32
-                let sums = refineTakes + 32, Lu = sums + 4
-                let floats = UnsafeMutableRawPointer(Lu + 32).assumingMemoryBound(to: Float.self)
+                let scratch = X + 64, refineX = scratch + 64, refineW = refineX + 32, refineWX = refineW + 32
+                let refineTakes = refineWX + 32, resumedL = refineTakes + 32
+                let sums = resumedL + 32, levelBytes = sums + 4
+                let floats = UnsafeMutableRawPointer(levelBytes + 8).assumingMemoryBound(to: Float.self)
                 let allZero = words.baseAddress!, refined = allZero + batchBlocks
                 let jobs = UnsafeMutableRawPointer(refined + batchBlocks).assumingMemoryBound(to: UInt16.self)
+                let resumed = jobs + 16 * batchBlocks
                 @_transparent func state(_ k: Int) -> KQuantLanes.Q3SearchState {
                     KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
                 }
+                // Super-block b is transposed into X + 32·(b % 2) while b − 1 is searched: its loads, the first touch of
+                // the input, then wait for memory beside independent work.
+                if blocks > 0 { KQuantLanes.transpose16(x, into: X) }
                 for first in stride(from: 0, to: blocks, by: batchBlocks) {
                     let n = Swift.min(batchBlocks, blocks - first)
                     let xs = x + blockElements * first
                     var count = 0
                     for k in 0..<n {
-                        KQuantLanes.transpose16(xs + blockElements * k, into: X)
-                        let r = KQuantLanes.q3Search(X: X, scratch: scratch, state: state(k))
+                        let b = first + k
+                        if b + 1 < blocks { KQuantLanes.transpose16(x + blockElements * (b + 1), into: X + 32 * ((b + 1) & 1)) }
+                        let r = KQuantLanes.q3Search(X: X + 32 * (b & 1), scratch: scratch, state: state(k))
                         allZero[k] = r.allZero
                         refined[k] = r.refined
                         var m = r.refined
@@ -54,29 +66,40 @@ enum Q3KCodec {
                             m &= m &- 1
                         }
                     }
+                    var resumedCount = 0
                     for group in stride(from: 0, to: count, by: 16) {
-                        refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
-                               X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: refinedL + 2 * group, sums: sums)
+                        var going = refine(xs, jobs: jobs + group, count: Swift.min(16, count - group), states: states,
+                                           X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: refinedL + 2 * group, sums: sums)
+                        while going != 0 {
+                            resumed[resumedCount] = UInt16(truncatingIfNeeded: group + going.trailingZeroBitCount)
+                            resumedCount += 1
+                            going &= going &- 1
+                        }
+                    }
+                    for group in stride(from: 0, to: resumedCount, by: 16) {
+                        resume(xs, jobs: jobs, positions: resumed + group, count: Swift.min(16, resumedCount - group), states: states,
+                               X: refineX, W: refineW, WX: refineWX, takes: refineTakes, L: resumedL, refinedL: refinedL, sums: sums)
                     }
                     for k in 0..<n {
                         finishBlock(xs + blockElements * k, y + blockBytes * (first + k), k, state: state(k),
                                     allZero: allZero[k], refined: refined[k], jobs: jobs, count: count, refinedL: refinedL,
-                                    Lu: Lu, scales: floats)
+                                    levels: UnsafeMutableRawPointer(levelBytes).assumingMemoryBound(to: Q3KBlockPacking.B.self), scales: floats)
                     }
                 }
             }
         }
     }
 
-    /// Runs the refinement of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of super-block k at `x + 256·k`) in
-    /// lanes: gathers their values, first levels and sums, and leaves their levels (transposed) in `L` and their sums in
-    /// their states. `takes` is scratch for 32 change masks.
+    /// Runs the first `firstPasses` refinement passes of up to 16 sub-blocks (`jobs`: 16·k + j for sub-block j of
+    /// super-block k at `x + 256·k`) in lanes: gathers their values, first levels and sums, and leaves their levels
+    /// (transposed) in `L` and their sums in their states. Returns bit p for the lanes whose last pass still changed a
+    /// level (ggml goes on with them; `resume`). `takes` is scratch for 32 change masks.
     @inline(never)
     static func refine(
         _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, count: Int, states: UnsafeMutablePointer<KQuantLanes.V>,
         X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>, WX: UnsafeMutablePointer<KQuantLanes.V>,
         takes: UnsafeMutablePointer<KQuantLanes.V>, L: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
-    ) {
+    ) -> UInt32 {
         typealias V = KQuantLanes.V
         let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
         let sf = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
@@ -108,95 +131,129 @@ enum Q3KCodec {
                 L[2 * i + h] = KQuantLanes.clamp(KQuantLanes.nearestExact((h == 0 ? iscale0 : iscale1) * v), V(repeating: -4), V(repeating: 3))
             }
         }
-        KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums,
-                                  takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
+        let going = KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums, passes: firstPasses,
+                                              takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
         for p in 0..<count {
             let job = Int(jobs[p]), k = job &>> 4, j = job & 15
             let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
             s.sumlx[j] = sf[p]
             s.suml2[j] = sf[16 + p]
         }
+        return going
+    }
+
+    /// Runs the remaining passes (up to ggml's five in all) of up to 16 sub-blocks that `refine` left changing:
+    /// `positions[p]` indexes `jobs`, and the sub-block's levels are lane position % 16 of the 32 vectors at
+    /// `refinedL + 32·(position / 16)`. Gathers values, levels and sums into lanes (levels in `L`), and puts levels and
+    /// sums back where they came from.
+    @inline(never)
+    static func resume(
+        _ x: UnsafePointer<Float>, jobs: UnsafePointer<UInt16>, positions: UnsafePointer<UInt16>, count: Int,
+        states: UnsafeMutablePointer<KQuantLanes.V>, X: UnsafeMutablePointer<KQuantLanes.V>, W: UnsafeMutablePointer<KQuantLanes.V>,
+        WX: UnsafeMutablePointer<KQuantLanes.V>, takes: UnsafeMutablePointer<KQuantLanes.V>, L: UnsafeMutablePointer<KQuantLanes.V>,
+        refinedL: UnsafeMutablePointer<KQuantLanes.V>, sums: UnsafeMutablePointer<KQuantLanes.V>
+    ) {
+        let xf = UnsafeMutableRawPointer(X).assumingMemoryBound(to: Float.self)
+        let sf = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
+        let lf = UnsafeMutableRawPointer(L).assumingMemoryBound(to: Float.self)
+        let stored = UnsafeMutableRawPointer(refinedL).assumingMemoryBound(to: Float.self)
+        @_transparent func levels(_ p: Int) -> UnsafeMutablePointer<Float> {
+            let position = Int(positions[p])
+            return stored + 256 * (position &>> 4) + (position & 15)
+        }
+        for p in 0..<16 {
+            if p < count {
+                let job = Int(jobs[Int(positions[p])]), k = job &>> 4, j = job & 15
+                let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+                let xj = x + 256 * k + 16 * j, lj = levels(p)
+                for i in 0..<16 {
+                    xf[16 * i + p] = xj[i]
+                    lf[16 * i + p] = lj[16 * i]
+                }
+                sf[p] = s.sumlx[j]
+                sf[16 + p] = s.suml2[j]
+            } else {
+                for i in 0..<16 {
+                    xf[16 * i + p] = 0
+                    lf[16 * i + p] = 0
+                }
+                sf[p] = 0
+                sf[16 + p] = 0
+            }
+        }
+        for i in 0..<32 {
+            let v = X[i]
+            let w = v * v
+            W[i] = w
+            WX[i] = w * v
+        }
+        _ = KQuantLanes.q3RefineLanes(X: X, W: W, WX: WX, L: L, sums: sums, passes: 5 - firstPasses,
+                                      takes: UnsafeMutableRawPointer(takes).assumingMemoryBound(to: KQuantLanes.U.self))
+        for p in 0..<count {
+            let job = Int(jobs[Int(positions[p])]), k = job &>> 4, j = job & 15
+            let s = KQuantLanes.Q3SearchState(base: UnsafeMutableRawPointer(states + KQuantLanes.Q3SearchState.vectors * k))
+            s.sumlx[j] = sf[p]
+            s.suml2[j] = sf[16 + p]
+            let lj = levels(p)
+            for i in 0..<16 { lj[16 * i] = lf[16 * i + p] }
+        }
     }
 
     /// A searched super-block's scales, final levels and packing, on whole vectors in natural order (exact for every
-    /// input, so there is no scalar fallback).
+    /// input: scales that are not finite, or a largest scale so small that −32/scale is not, take ggml's scalar code).
     @inline(never)
     static func finishBlock(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutableRawPointer, _ k: Int, state: KQuantLanes.Q3SearchState,
         allZero: UInt32, refined: UInt32, jobs: UnsafePointer<UInt16>, count: Int, refinedL: UnsafePointer<KQuantLanes.V>,
-        Lu: UnsafeMutablePointer<KQuantLanes.V>, scales: UnsafeMutablePointer<Float>
+        levels: UnsafeMutablePointer<Q3KBlockPacking.B>, scales: UnsafeMutablePointer<Float>
     ) {
         typealias V = KQuantLanes.V
-        typealias U = KQuantLanes.U
         // ggml's suml2 > 0 ? sumlx / suml2 : 0 (q3Search leaves suml2 = 0 in all-zero sub-blocks, whose scale is 0).
-        for h in 0..<2 {
+        @_transparent func scale(_ h: Int) -> V {
             let sumlx = UnsafeRawPointer(state.sumlx + 8 * h).loadUnaligned(as: V.self)
             let suml2 = UnsafeRawPointer(state.suml2 + 8 * h).loadUnaligned(as: V.self)
-            let scale = KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
-            UnsafeMutableRawPointer(scales + 8 * h).storeBytes(of: scale, as: V.self)
+            return KQuantLanes.select(suml2, greaterThan: .zero, sumlx / suml2, .zero)
         }
-        var maxScale: Float = 0
-        var amax: Float = 0
-        for j in 0..<16 {
-            let s = abs(scales[j])
-            if s > amax {
-                amax = s
-                maxScale = scales[j]
-            }
-        }
-        // The 6-bit scales, packed as ggml packs them, and each sub-block's scale − 32 as ggml reads it back.
+        let s0 = scale(0), s1 = scale(1)
+        UnsafeMutableRawPointer(scales).storeBytes(of: s0, as: V.self)
+        UnsafeMutableRawPointer(scales + 8).storeBytes(of: s1, as: V.self)
+        // The 6-bit scales as ggml packs them, and each sub-block's scale − 32 as ggml reads it back (in `ls`).
         let ls = scales + 16
-        var low: UInt64 = 0, high: UInt32 = 0
+        let (maxScale, finite) = Q3KBlockPacking.largest(s0, s1, scales)
         let d: Float
         if maxScale != 0 {
             let iscale = -32 / maxScale
-            for j in 0..<16 {
-                let l8 = Int32(Int8(truncatingIfNeeded: GGMLBlockCodec.nearestInt(iscale * scales[j])))
-                let l = Swift.max(-32, Swift.min(31, l8))
-                ls[j] = Float(l)
-                let u = UInt64(truncatingIfNeeded: l + 32)
-                low |= (u & 0xf) &<< UInt64(8 * (j % 8) + 4 * (j / 8))
-                high |= UInt32(truncatingIfNeeded: u >> 4) &<< UInt32(8 * (j % 4) + 2 * (j / 4))
+            if finite && iscale.isFinite {
+                Q3KBlockPacking.packScales(s0, s1, iscale: iscale, ls: ls, y + 96)
+            } else {
+                Q3KBlockPacking.packScalesScalar(scales, iscale: iscale, ls: ls, y + 96)
             }
             d = storeHalf(1 / iscale, y, 108)
         } else {
             for j in 0..<16 { ls[j] = -32 }
+            y.storeBytes(of: 0, toByteOffset: 96, as: UInt64.self)
+            y.storeBytes(of: 0, toByteOffset: 104, as: UInt32.self)
             d = storeHalf(0, y, 108)
         }
-        y.storeBytes(of: low.littleEndian, toByteOffset: 96, as: UInt64.self)
-        y.storeBytes(of: high.littleEndian, toByteOffset: 104, as: UInt32.self)
-        // Final levels 0…7 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps the search's levels.
-        let lo = V(repeating: -4), hi = V(repeating: 3), shift = V(repeating: 4 + 8_388_608)
+        // Final levels 0…7 in natural order, one byte each (the low byte of 2²³ + level); a sub-block whose scale is 0
+        // keeps the search's levels.
+        let offsetLo = V(repeating: 12_582_912 - 4), offsetHi = V(repeating: 12_582_912 + 3), shift = V(repeating: 4 + 8_388_608)
         for j in 0..<16 {
             let dl = d * ls[j]
             if dl == 0 {
                 let zero = allZero & (1 &<< UInt32(j)) != 0
-                let levels = searchLevels(x + 16 * j, j, state: state, refined: refined, jobs: jobs, count: count, refinedL: refinedL, k)
-                Lu[2 * j] = zero ? V(repeating: 8_388_608) : levels.0 + shift
-                Lu[2 * j + 1] = zero ? V(repeating: 8_388_608) : levels.1 + shift
+                let l = searchLevels(x + 16 * j, j, state: state, refined: refined, jobs: jobs, count: count, refinedL: refinedL, k)
+                levels[j] = zero ? Q3KBlockPacking.B(repeating: 0) : Q3KBlockPacking.lowBytes(l.0 + shift, l.1 + shift)
                 continue
             }
+            // Clamped as 1.5·2²³ + level, whose low byte is level mod 256 (−4…3 → 252…255, 0…3); + 4 gives 0…7.
             let dlv = V(repeating: dl)
-            for h in 0..<2 {
-                let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
-                let l = KQuantLanes.clamp(KQuantLanes.nearestExact(xv / dlv), lo, hi)
-                Lu[2 * j + h] = l + shift
-            }
+            let raw = UnsafeRawPointer(x + 16 * j)
+            let l0 = KQuantLanes.clamp(KQuantLanes.nearestExactOffset(raw.loadUnaligned(as: V.self) / dlv), offsetLo, offsetHi)
+            let l1 = KQuantLanes.clamp(KQuantLanes.nearestExactOffset(raw.loadUnaligned(fromByteOffset: 32, as: V.self) / dlv), offsetLo, offsetHi)
+            levels[j] = Q3KBlockPacking.lowBytes(l0, l1) &+ 4
         }
-        // hmask byte m holds bit 2 of levels m, 32 + m, …, 224 + m; quant byte 32·h + m the low two bits of levels
-        // 128·h + m, +32, +64, +96.
-        for c in 0..<4 {
-            var h = U.zero
-            for bit in 0..<8 { h |= ((unsafeBitCast(Lu[4 * bit + c], to: U.self) &>> 2) & 1) &<< UInt32(bit) }
-            y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: h), toByteOffset: 8 * c, as: SIMD8<UInt8>.self)
-        }
-        for half in 0..<2 {
-            for c in 0..<4 {
-                var q = U.zero
-                for k in 0..<4 { q |= (unsafeBitCast(Lu[16 * half + 4 * k + c], to: U.self) & 3) &<< UInt32(2 * k) }
-                y.storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: q), toByteOffset: 32 + 32 * half + 8 * c, as: SIMD8<UInt8>.self)
-            }
-        }
+        Q3KBlockPacking.packLevels(levels, y)
     }
 
     /// Sub-block j's levels (−4…3, natural order) as the search left them: refined in lanes, or else from the first
