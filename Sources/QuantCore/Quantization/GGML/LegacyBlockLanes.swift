@@ -149,6 +149,27 @@ extension LegacyBlockLanes {
         return (u[0] | u[1]) & 0x8080_8080_8080_8080 == 0
     }
 
+    /// The code of each lane of `t` without the offset of 64 (code = h), saturated as a signed byte: lanes that are
+    /// NaN, infinite or out of range come out as 0x7F or with bit 7 set, so a whole batch of codes is checked with
+    /// one OR and one mask (`areBatchCodes`).
+    @inline(__always)
+    static func batchCodes(_ t: V) -> B {
+        let s = unsafeBitCast(t + 4_194_303.75, to: I.self) &- 0x4A80_0000
+        // `packssdw` + `packsswb`.
+        var b = SIMD16<Int8>()
+        for i in 0..<16 { let v = s[i]; b[i] = Int8(truncatingIfNeeded: v < -128 ? -128 : v > 127 ? 127 : v) }
+        return unsafeBitCast(b, to: B.self)
+    }
+
+    /// Whether `seen`, the OR of a batch's `batchCodes`, holds only codes of levels up to `maxLevel` (2·maxLevel + 1
+    /// must be one less than a power of two).
+    @inline(__always)
+    static func areBatchCodes(_ seen: B, maxLevel: UInt8) -> Bool {
+        let invalid = UInt64(~(2 &* maxLevel &+ 1)) &* 0x0101_0101_0101_0101
+        let u = unsafeBitCast(seen, to: SIMD2<UInt64>.self)
+        return (u[0] | u[1]) & invalid == 0
+    }
+
     /// Codes capped at the code of level `level` (C's `MIN(level, (int8_t)t)`).
     @inline(__always)
     static func capped(_ c: B, level: UInt8) -> B {
@@ -216,7 +237,13 @@ extension LegacyTwoPassFormat {
     @_transparent
     static func store(_ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
         typealias S = LegacyBlockLanes
-        let l0 = capsLevels ? S.capped(c0, level: maxLevel) : c0, l1 = capsLevels ? S.capped(c1, level: maxLevel) : c1
+        storeUncapped(capsLevels ? S.capped(c0, level: maxLevel) : c0, capsLevels ? S.capped(c1, level: maxLevel) : c1, yb)
+    }
+
+    /// `store` for codes known to be at most the code of `maxLevel`.
+    @_transparent
+    static func storeUncapped(_ l0: LegacyBlockLanes.B, _ l1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
+        typealias S = LegacyBlockLanes
         var at = subtractsOffset ? 4 : 2
         if maxLevel == 31 {
             yb.storeBytes(of: S.fifthBits(l0, l1).littleEndian, toByteOffset: at, as: UInt32.self)

@@ -35,12 +35,14 @@ enum OffsetBlockBatches {
                 let inNext = blocks &- first &- 8, inAfter = blocks &- first &- 16
                 let xb = x + 32 &* first, yb = y + F.blockBytes &* first
                 if inNext > 0 { parameters(partials, maxLevel: maxLevel, into: nextTable) }
+                let written: Bool
                 if n == 8 && inAfter >= 8 {
-                    levelsScanningAfterNext(F.self, xb, table, into: yb, scanning: partials)
+                    written = levelsScanningAfterNext(F.self, xb, table, into: yb, scanning: partials)
                 } else {
-                    levels(F.self, xb, n, table, into: yb)
+                    written = levels(F.self, xb, n, table, into: yb)
                     if inAfter > 0 { extremes(xb + 512, inAfter < 8 ? inAfter : 8, into: partials) }
                 }
+                if !written { checkedLevels(F.self, xb, n, table, into: yb) }
                 swap(&table, &nextTable)
                 first &+= 8
             }
@@ -109,42 +111,53 @@ enum OffsetBlockBatches {
         table.storeBytes(of: Half.fromFloat(d) | (Half.fromFloat(lo) &<< 16), toByteOffset: Table.fields, as: SIMD8<UInt32>.self)
     }
 
-    /// Writes the first `blocks` of the eight blocks at `x` from their table.
+    /// Writes the first `blocks` of the eight blocks at `x` from their table; false if some block is not right
+    /// (see `level`).
     @inline(never)
     static func levels<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ blocks: Int, _ table: UnsafeRawPointer,
-                                               into y: UnsafeMutableRawPointer) {
-        for k in 0..<blocks { level(F.self, x, k, table, into: y) }
+                                               into y: UnsafeMutableRawPointer) -> Bool {
+        var seen = LegacyBlockLanes.B()
+        for k in 0..<blocks { seen |= level(F.self, x, k, table, into: y) }
+        return LegacyBlockLanes.areBatchCodes(seen, maxLevel: F.maxLevel)
     }
 
     /// `levels` of eight blocks, with the extremes of the eight blocks after the next eight into `partials` (see `extremes`).
     @inline(never)
     static func levelsScanningAfterNext<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ table: UnsafeRawPointer,
-                                                           into y: UnsafeMutableRawPointer, scanning partials: UnsafeMutablePointer<Quad>) {
+                                                           into y: UnsafeMutableRawPointer, scanning partials: UnsafeMutablePointer<Quad>) -> Bool {
+        var seen = LegacyBlockLanes.B()
         for k in 0..<8 {
-            // Stored first: written after, the trees sank below the branch to the scalar code and their inputs were
-            // spilled across it.
             let (lo, hi) = LegacyBlockLanes.inlinedLaneExtremes(x + (512 &+ 32 &* k))
             partials[k] = hi
             partials[8 &+ k] = lo
-            level(F.self, x, k, table, into: y)
+            seen |= level(F.self, x, k, table, into: y)
         }
+        return LegacyBlockLanes.areBatchCodes(seen, maxLevel: F.maxLevel)
     }
 
-    /// Block k's fields, then its levels; a block with a NaN 1/d or a non-finite value (whose code saturates) is
-    /// left to the scalar code.
+    /// Block k's fields and levels, written without a check; returns the OR of its codes. A block with a NaN 1/d
+    /// (left to the scalar code), a non-finite value or a level past `maxLevel` (which ggml caps for Q4_1; for a
+    /// normal d none gets there) shows in the codes, and its batch is written again by `checkedLevels`.
     @_transparent
     static func level<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ k: Int, _ table: UnsafeRawPointer,
-                                              into y: UnsafeMutableRawPointer) {
+                                              into y: UnsafeMutableRawPointer) -> LegacyBlockLanes.B {
         typealias S = LegacyBlockLanes
         let xb = x + 32 &* k, yb = y + F.blockBytes &* k
         let offset = table.load(fromByteOffset: Table.offset &+ 4 &* k, as: Float.self)
         let inverse = table.load(fromByteOffset: Table.inverse &+ 4 &* k, as: Float.self)
-        let c0 = S.codes((S.load(xb, 0) - offset) * inverse + F.bias), c1 = S.codes((S.load(xb, 1) - offset) * inverse + F.bias)
-        if S.areCodes(c0, c1) {
-            yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
-            F.store(c0, c1, yb)
-        } else {
-            F.encodeScalar(xb, blocks: 1, into: yb)
+        let c0 = S.batchCodes((S.load(xb, 0) - offset) * inverse + F.bias), c1 = S.batchCodes((S.load(xb, 1) - offset) * inverse + F.bias)
+        yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
+        F.storeUncapped(c0, c1, yb)
+        return c0 | c1
+    }
+
+    /// The first `blocks` of the eight blocks at `x` again, block by block: those whose codes are not all right go
+    /// to the scalar code. For the rare batches where `levels` found such a block.
+    @inline(never)
+    static func checkedLevels<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ blocks: Int, _ table: UnsafeRawPointer,
+                                                      into y: UnsafeMutableRawPointer) {
+        for k in 0..<blocks where !LegacyBlockLanes.areBatchCodes(level(F.self, x, k, table, into: y), maxLevel: F.maxLevel) {
+            F.encodeScalar(x + 32 &* k, blocks: 1, into: y + F.blockBytes &* k)
         }
     }
 }
