@@ -89,26 +89,35 @@ enum OffsetBlockBatches {
 
     /// The table of eight blocks from their lane-wise maxima (`partials[0…7]`) and minima (`partials[8…15]`):
     /// ggml's d = (max − min)/maxLevel, 1/d (0 where d is 0), and the fp16 fields. Blocks the fast path does not
-    /// reproduce get a NaN 1/d: a zero minimum (its sign is the first zero's, which the trees do not keep), a subnormal,
-    /// infinite or NaN d.
+    /// reproduce get a NaN 1/d (all bits set): a NaN, infinite or subnormal d; a zero minimum (its sign is the first
+    /// zero's, which the trees do not keep); d or a minimum whose fp16 is infinite (65520 and above in magnitude;
+    /// leaving them out spares the fp16 conversions that case).
     @inline(never)
     static func parameters(_ partials: UnsafeMutablePointer<Quad>, maxLevel: Float, into table: UnsafeMutableRawPointer) {
         transposeQuads(partials)
         let lo = reduced(partials + 8, minimum: true), hi = reduced(partials, minimum: false)
         let d = (hi - lo) / Lanes(repeating: maxLevel)
-        let dBits = unsafeBitCast(d, to: Words.self), dMagnitude = dBits & 0x7FFF_FFFF
-        let zero = Half.below(dMagnitude, 1)
-        let normal = ~Half.below(dMagnitude, 0x0080_0000) & Half.below(dMagnitude, 0x7F80_0000)
-        let scalar = ~(zero | normal) | Half.below(unsafeBitCast(lo, to: Words.self) & 0x7FFF_FFFF, 1)
-        // Selects as bit masks: with a vector select after it, LLVM turned the division into a branch and a scalar
-        // division per lane. Lanes without a normal d divide 1 by 1.
-        let one = unsafeBitCast(Lanes(repeating: 1), to: Words.self)
-        let divisor = unsafeBitCast((dBits & normal) | (one & ~normal), to: Lanes.self)
-        let inverse = unsafeBitCast(Lanes(repeating: 1) / divisor, to: Words.self) & normal
-        let marked = (inverse & ~scalar) | (0x7FC0_0000 & scalar)
+        let loBits = unsafeBitCast(lo, to: Words.self)
+        let dMagnitude = unsafeBitCast(d, to: Words.self) & 0x7FFF_FFFF, loMagnitude = loBits & 0x7FFF_FFFF
+        let zero = Half.below(dMagnitude, 1) // as a lane loop of `==`, LLVM made a branch per lane
+        // d: zero, or normal and below 65520; minimum: nonzero and below 65520 (a NaN minimum makes d NaN).
+        let fast = (zero | unsignedBelow(dMagnitude &- 0x0080_0000, 0x477F_F000 - 0x0080_0000)) & unsignedBelow(loMagnitude &- 1, 0x477F_F000 - 1)
+        // A bit mask after the division: with a vector select, LLVM turned it into a branch and a division per lane.
+        let inverse = unsafeBitCast(Lanes(repeating: 1) / d, to: Words.self) & ~zero
         table.storeBytes(of: lo, toByteOffset: Table.offset, as: Lanes.self)
-        table.storeBytes(of: marked, toByteOffset: Table.inverse, as: Words.self)
-        table.storeBytes(of: Half.fromFloat(d) | (Half.fromFloat(lo) &<< 16), toByteOffset: Table.fields, as: SIMD8<UInt32>.self)
+        table.storeBytes(of: inverse | ~fast, toByteOffset: Table.inverse, as: Words.self)
+        let loHalf = Half.fromMagnitude(loMagnitude) | ((loBits &>> 16) & 0x8000)
+        table.storeBytes(of: Half.fromMagnitude(dMagnitude) | (loHalf &<< 16), toByteOffset: Table.fields, as: Words.self)
+    }
+
+    /// All ones in the lanes where `a < c` as unsigned integers, else 0 (SSE2 compares signed: both sides are
+    /// moved by 2³¹).
+    @_transparent
+    static func unsignedBelow(_ a: Words, _ c: UInt32) -> Words {
+        let x = a ^ Int32.min, y = Int32(bitPattern: c) ^ Int32.min
+        var r = Words()
+        for i in 0..<8 { r[i] = x[i] < y ? -1 : 0 }
+        return r
     }
 
     /// Writes the first `blocks` of the eight blocks at `x` from their table; false if some block is not right
