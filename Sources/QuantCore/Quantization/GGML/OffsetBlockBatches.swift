@@ -51,6 +51,10 @@ enum OffsetBlockBatches {
 
     typealias Quad = SIMD4<Float>
 
+    /// Floats between a block whose extremes are scanned and the block prefetched with it (2 KB). Without the hint
+    /// the scan waited on memory: from 1024×11008 floats, 1.9 instead of 2.8 G weights/s in cache; with it 2.3–2.4.
+    static let prefetchAhead = 512
+
     /// Lane-wise maxima (into `partials[0…7]`) and minima (`partials[8…15]`) of the eight blocks at `x`, each
     /// reduced to four lanes; lanes past `blocks` repeat the last block.
     @inline(never)
@@ -136,7 +140,9 @@ enum OffsetBlockBatches {
                                                            into y: UnsafeMutableRawPointer, scanning partials: UnsafeMutablePointer<Quad>) -> Bool {
         var seen = LegacyBlockLanes.B()
         for k in 0..<8 {
-            let (lo, hi) = LegacyBlockLanes.inlinedLaneExtremes(x + (512 &+ 32 &* k))
+            let scanned = x + (512 &+ 32 &* k)
+            Prefetch.block(scanned + prefetchAhead)
+            let (lo, hi) = LegacyBlockLanes.inlinedLaneExtremes(scanned)
             partials[k] = hi
             partials[8 &+ k] = lo
             seen |= level(F.self, x, k, table, into: y)
