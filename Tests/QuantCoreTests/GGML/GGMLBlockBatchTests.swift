@@ -1,9 +1,9 @@
 import XCTest
 @testable import QuantCore
 
-/// The batched encoder of the formats with an offset (`OffsetBlockBatches`) against ggml's scalar transcription, byte
+/// The batched encoder of the 4- and 5-bit formats (`LegacyBlockBatches`) against ggml's scalar transcriptions, byte
 /// for byte: partial batches, every special block at every position of a batch, and the vector fp16 conversion.
-final class GGMLOffsetBatchTests: XCTestCase {
+final class GGMLBlockBatchTests: XCTestCase {
     /// Blocks the fast path must hand to the scalar code or get exactly right, each 32 values.
     static let specialBlocks: [(String, [Float])] = {
         var g = GGMLCodecPropertyTests.SplitMix(state: 41)
@@ -22,6 +22,12 @@ final class GGMLOffsetBatchTests: XCTestCase {
         allNaN[5] = 1
         var subnormalScale = [Float](repeating: 0x1p-130, count: 32)
         subnormalScale[7] = 0x1p-127 + 0x1p-130
+        var tieMaximumFirst = normal(1).map { Swift.max(-1.5, Swift.min(1.5, $0)) }
+        tieMaximumFirst[6] = 2
+        tieMaximumFirst[21] = -2
+        var tieMinimumFirst = tieMaximumFirst
+        tieMinimumFirst[6] = -2
+        tieMinimumFirst[21] = 2
         var bigRange = normal(1)
         bigRange[4] = 3e38
         bigRange[20] = -3e38
@@ -41,6 +47,8 @@ final class GGMLOffsetBatchTests: XCTestCase {
             ("fp16 subnormal d", normal(1e-7)),
             ("d overflows float", bigRange),
             ("ties", (0..<32).map { Float($0 % 16) * 0.25 }),
+            ("max and -min tie, max first", tieMaximumFirst), ("max and -min tie, min first", tieMinimumFirst),
+            ("levels capped", (0..<32).map { Float($0) - 16 }),
         ]
     }()
 
@@ -76,7 +84,9 @@ final class GGMLOffsetBatchTests: XCTestCase {
     func assertMatchesScalar(_ x: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         let blocks = x.count / 32
         for (name, bytes, fast, scalar) in [
+            ("Q4_0", Q4_0Codec.blockBytes, Q4_0Codec.encode, Q4_0Codec.encodeScalar),
             ("Q4_1", Q4_1Codec.blockBytes, Q4_1Codec.encode, Q4_1Codec.encodeScalar),
+            ("Q5_0", Q5_0Codec.blockBytes, Q5_0Codec.encode, Q5_0Codec.encodeScalar),
             ("Q5_1", Q5_1Codec.blockBytes, Q5_1Codec.encode, Q5_1Codec.encodeScalar),
         ] as [(String, Int, (UnsafePointer<Float>, Int, UnsafeMutableRawPointer) -> Void, (UnsafePointer<Float>, Int, UnsafeMutableRawPointer) -> Void)] {
             var a = [UInt8](repeating: 0xA5, count: bytes * blocks), b = a

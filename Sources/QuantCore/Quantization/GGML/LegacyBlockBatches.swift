@@ -1,40 +1,43 @@
-/// The encoder of the formats with an offset (Q4_1, Q5_1), eight blocks at a time in three small stages that talk
-/// through a table in memory: the eight blocks' extremes, their parameters with one block per lane, then per block
-/// its levels with the parameters broadcast from the table.
+/// The encoder of the 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1), eight blocks at a time in three small stages
+/// that talk through a table in memory: the eight blocks' extremes, their parameters with one block per lane, then
+/// per block its levels with the parameters broadcast from the table.
 ///
-/// Why: block by block, each scale waited on two scalar divisions in a row and two branchy fp16 conversions (about
-/// 95 instructions per block). In lanes, eight blocks share one vector division, one reciprocal and two fp16
-/// conversions without branches. Each stage is its own function so that LLVM keeps the shapes written here (inlined
-/// into one, it moved shuffles onto the inputs and split vector selects into branches per lane).
-enum OffsetBlockBatches {
+/// Why: block by block, each scale waited on two scalar divisions in a row and branchy fp16 conversions (about
+/// 95 instructions per block for Q4_1). In lanes, eight blocks share one vector division, one reciprocal and the
+/// fp16 conversions without branches. Each stage is its own function so that LLVM keeps the shapes written here
+/// (inlined into one, it moved shuffles onto the inputs and split vector selects into branches per lane).
+enum LegacyBlockBatches {
     typealias Lanes = SIMD8<Float>
     typealias Words = SIMD8<Int32>
 
-    /// Byte offsets in a batch table, one lane per block: its minimum, 1/d (NaN sends the block to the scalar code)
-    /// and its fp16 fields `d | min << 16`.
+    /// Byte offsets in a batch table, one lane per block: its minimum (formats with an offset), 1/d (all bits set, a
+    /// NaN, sends the block to the scalar code) and its fp16 fields: `d | min << 16`, or d.
     enum Table {
         static let offset = 0, inverse = 32, fields = 64, bytes = 96
     }
 
 
     static func encode<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
+        // A code limit of 127 would not tell a saturated NaN (0x7F) from an OR of right codes: Q5_0 (codes up to
+        // 65) stays with the two-pass encoder.
+        precondition(F.codeLimit < 127, "\(F.self) cannot take the batched encoder")
         guard blocks > 0 else { return }
         // Pipelined two deep: while batch b's levels are written, the extremes of batch b + 2 ride along (their loads
-        // from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before (their chain
-        // of divisions overlaps b's levels too; computed right before b + 1, its levels waited on them).
+        // from memory, prefetched further ahead, overlap b's arithmetic), and the parameters of batch b + 1 are
+        // computed just before (their chain of divisions overlaps b's levels too; computed right before b + 1, its
+        // levels waited on them).
         withUnsafeTemporaryAllocation(of: Quad.self, capacity: 16 + 2 * Table.bytes / 16) { buffer in
             let partials = buffer.baseAddress!
             var table = UnsafeMutableRawPointer(partials + 16), nextTable = table + Table.bytes
-            let maxLevel = Float(F.maxLevel)
             extremes(x, blocks < 8 ? blocks : 8, into: partials)
-            parameters(partials, maxLevel: maxLevel, into: table)
+            parameters(F.self, partials, into: table)
             if blocks > 8 { extremes(x + 256, blocks < 16 ? blocks &- 8 : 8, into: partials) }
             var first = 0
             while first < blocks {
                 let n = blocks &- first < 8 ? blocks &- first : 8
                 let inNext = blocks &- first &- 8, inAfter = blocks &- first &- 16
                 let xb = x + 32 &* first, yb = y + F.blockBytes &* first
-                if inNext > 0 { parameters(partials, maxLevel: maxLevel, into: nextTable) }
+                if inNext > 0 { parameters(F.self, partials, into: nextTable) }
                 let written: Bool
                 if n == 8 && inAfter >= 8 {
                     written = levelsScanningAfterNext(F.self, xb, table, into: yb, scanning: partials)
@@ -52,7 +55,7 @@ enum OffsetBlockBatches {
     typealias Quad = SIMD4<Float>
 
     /// Floats between a block whose extremes are scanned and the block prefetched with it (2 KB). Without the hint
-    /// the scan waited on memory: from 1024×11008 floats, 1.9 instead of 2.8 G weights/s in cache; with it 2.3–2.4.
+    /// the scan waited on memory: Q4_1 ran at 1.9 G weights/s from memory against 2.8 from cache; with it 2.1–2.4.
     static let prefetchAhead = 512
 
     /// Lane-wise maxima (into `partials[0…7]`) and minima (`partials[8…15]`) of the eight blocks at `x`, each
@@ -91,13 +94,23 @@ enum OffsetBlockBatches {
         return Lanes(lowHalf: QuadLanes.max(QuadLanes.max(p[0], p[1]), QuadLanes.max(p[2], p[3])), highHalf: QuadLanes.max(QuadLanes.max(p[4], p[5]), QuadLanes.max(p[6], p[7])))
     }
 
-    /// The table of eight blocks from their lane-wise maxima (`partials[0…7]`) and minima (`partials[8…15]`):
-    /// ggml's d = (max − min)/maxLevel, 1/d (0 where d is 0), and the fp16 fields. Blocks the fast path does not
-    /// reproduce get a NaN 1/d (all bits set): a NaN, infinite or subnormal d; a zero minimum (its sign is the first
-    /// zero's, which the trees do not keep); d or a minimum whose fp16 is infinite (65520 and above in magnitude;
-    /// leaving them out spares the fp16 conversions that case).
+    /// The table of eight blocks from their lane-wise maxima (`partials[0…7]`) and minima (`partials[8…15]`).
+    /// Two functions that are not generic: specialised inside a generic one, LLVM made the lane compares branches.
+    @_transparent
+    static func parameters<F: LegacyTwoPassFormat>(_ format: F.Type, _ partials: UnsafeMutablePointer<Quad>, into table: UnsafeMutableRawPointer) {
+        if F.subtractsOffset {
+            offsetParameters(partials, maxLevel: Float(F.maxLevel), into: table)
+        } else {
+            symmetricParameters(partials, divisor: -Float((Int(F.maxLevel) + 1) / 2), into: table)
+        }
+    }
+
+    /// For a format with an offset: ggml's d = (max − min)/maxLevel, 1/d (0 where d is 0), and the fp16 fields.
+    /// Blocks the fast path does not reproduce get a NaN 1/d (all bits set): a NaN, infinite or subnormal d; a zero
+    /// minimum (its sign is the first zero's, which the trees do not keep); d or a minimum whose fp16 is infinite
+    /// (65520 and above in magnitude; leaving them out spares the fp16 conversions that case).
     @inline(never)
-    static func parameters(_ partials: UnsafeMutablePointer<Quad>, maxLevel: Float, into table: UnsafeMutableRawPointer) {
+    static func offsetParameters(_ partials: UnsafeMutablePointer<Quad>, maxLevel: Float, into table: UnsafeMutableRawPointer) {
         transposeQuads(partials)
         let lo = reduced(partials + 8, minimum: true), hi = reduced(partials, minimum: false)
         let d = (hi - lo) / Lanes(repeating: maxLevel)
@@ -112,6 +125,28 @@ enum OffsetBlockBatches {
         table.storeBytes(of: inverse | ~fast, toByteOffset: Table.inverse, as: Words.self)
         let loHalf = Half.fromMagnitude(loMagnitude) | ((loBits &>> 16) & 0x8000)
         table.storeBytes(of: Half.fromMagnitude(dMagnitude) | (loHalf &<< 16), toByteOffset: Table.fields, as: Words.self)
+    }
+
+    /// For a format without an offset: ggml's signed maximum (the value of largest magnitude), d = max/divisor, 1/d
+    /// and d's fp16. Blocks the fast path does not reproduce get a NaN 1/d: where max and −min tie (ggml keeps the
+    /// first of them, which the trees do not know; all-zero blocks included), and a NaN, infinite or subnormal d or
+    /// one whose fp16 is infinite.
+    @inline(never)
+    static func symmetricParameters(_ partials: UnsafeMutablePointer<Quad>, divisor: Float, into table: UnsafeMutableRawPointer) {
+        transposeQuads(partials)
+        let lo = reduced(partials + 8, minimum: true), hi = reduced(partials, minimum: false)
+        let negatedLo = -lo
+        // Compares as masks in lane loops came out as branches per lane; a select of values and integer bits do not.
+        // Equal magnitudes count as a tie even with opposite signs (only a constant block has them; it is left too).
+        let tie = Half.below((unsafeBitCast(hi, to: Words.self) ^ unsafeBitCast(negatedLo, to: Words.self)) & 0x7FFF_FFFF, 1)
+        var largest = lo
+        for i in 0..<8 { largest[i] = negatedLo[i] < hi[i] ? hi[i] : lo[i] }
+        let d = largest / Lanes(repeating: divisor)
+        let dBits = unsafeBitCast(d, to: Words.self), dMagnitude = dBits & 0x7FFF_FFFF
+        let fast = unsignedBelow(dMagnitude &- 0x0080_0000, 0x477F_F000 - 0x0080_0000) & ~tie
+        let inverse = unsafeBitCast(Lanes(repeating: 1) / d, to: Words.self)
+        table.storeBytes(of: inverse | ~fast, toByteOffset: Table.inverse, as: Words.self)
+        table.storeBytes(of: Half.fromMagnitude(dMagnitude) | ((dBits &>> 16) & 0x8000), toByteOffset: Table.fields, as: Words.self)
     }
 
     /// All ones in the lanes where `a < c` as unsigned integers, else 0 (SSE2 compares signed: both sides are
@@ -131,7 +166,7 @@ enum OffsetBlockBatches {
                                                into y: UnsafeMutableRawPointer) -> Bool {
         var seen = LegacyBlockLanes.B()
         for k in 0..<blocks { seen |= level(F.self, x, k, table, into: y) }
-        return LegacyBlockLanes.areBatchCodes(seen, maxLevel: F.maxLevel)
+        return LegacyBlockLanes.areBatchCodes(seen, atMost: F.codeLimit)
     }
 
     /// `levels` of eight blocks, with the extremes of the eight blocks after the next eight into `partials` (see `extremes`).
@@ -147,22 +182,32 @@ enum OffsetBlockBatches {
             partials[8 &+ k] = lo
             seen |= level(F.self, x, k, table, into: y)
         }
-        return LegacyBlockLanes.areBatchCodes(seen, maxLevel: F.maxLevel)
+        return LegacyBlockLanes.areBatchCodes(seen, atMost: F.codeLimit)
     }
 
-    /// Block k's fields and levels, written without a check; returns the OR of its codes. A block with a NaN 1/d
-    /// (left to the scalar code), a non-finite value or a level past `maxLevel` (which ggml caps for Q4_1; for a
-    /// normal d none gets there) shows in the codes, and its batch is written again by `checkedLevels`.
+    /// Block k's fields and levels, written without a check; returns the OR of its codes. A block with
+    /// a NaN 1/d (left to the scalar code), a non-finite value or a code past `codeLimit` shows in them, and its batch
+    /// is written again by `checkedLevels`.
     @_transparent
     static func level<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ k: Int, _ table: UnsafeRawPointer,
                                               into y: UnsafeMutableRawPointer) -> LegacyBlockLanes.B {
         typealias S = LegacyBlockLanes
         let xb = x + 32 &* k, yb = y + F.blockBytes &* k
-        let offset = table.load(fromByteOffset: Table.offset &+ 4 &* k, as: Float.self)
         let inverse = table.load(fromByteOffset: Table.inverse &+ 4 &* k, as: Float.self)
-        let c0 = S.batchCodes((S.load(xb, 0) - offset) * inverse + F.bias), c1 = S.batchCodes((S.load(xb, 1) - offset) * inverse + F.bias)
-        yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
-        F.storeUncapped(c0, c1, yb)
+        let c0: S.B, c1: S.B
+        if F.subtractsOffset {
+            let offset = table.load(fromByteOffset: Table.offset &+ 4 &* k, as: Float.self)
+            c0 = S.batchCodes((S.load(xb, 0) - offset) * inverse + F.bias)
+            c1 = S.batchCodes((S.load(xb, 1) - offset) * inverse + F.bias)
+            yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt32.self).littleEndian, as: UInt32.self)
+            // ggml's cap of Q4_1 cannot bind (see `codeLimit`).
+            F.storeUncapped(c0, c1, yb)
+        } else {
+            c0 = S.batchCodes(S.load(xb, 0) * inverse + F.bias)
+            c1 = S.batchCodes(S.load(xb, 1) * inverse + F.bias)
+            yb.storeBytes(of: table.load(fromByteOffset: Table.fields &+ 4 &* k, as: UInt16.self).littleEndian, as: UInt16.self)
+            F.storeUncapped(S.cappedBatchCodes(c0, level: F.maxLevel), S.cappedBatchCodes(c1, level: F.maxLevel), yb)
+        }
         return c0 | c1
     }
 
@@ -171,7 +216,7 @@ enum OffsetBlockBatches {
     @inline(never)
     static func checkedLevels<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, _ blocks: Int, _ table: UnsafeRawPointer,
                                                       into y: UnsafeMutableRawPointer) {
-        for k in 0..<blocks where !LegacyBlockLanes.areBatchCodes(level(F.self, x, k, table, into: y), maxLevel: F.maxLevel) {
+        for k in 0..<blocks where !LegacyBlockLanes.areBatchCodes(level(F.self, x, k, table, into: y), atMost: F.codeLimit) {
             F.encodeScalar(x + 32 &* k, blocks: 1, into: y + F.blockBytes &* k)
         }
     }
