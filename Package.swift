@@ -16,8 +16,9 @@ let package = Package(
     targets: [
         .target(
             name: "QuantCore",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["CPrefetch", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
+        .systemLibrary(name: "CPrefetch"),
         .systemLibrary(
             name: "CNcurses",
             pkgConfig: "ncursesw",

@@ -46,22 +46,15 @@ public enum Half {
         return unsafeBitCast(unsafeBitCast(rounded, to: SIMD8<UInt32>.self) | (bits & 0x8000_0000), to: SIMD8<Float>.self)
     }
 
-    /// `fromFloat` of eight lanes at once (fp16 bits in the low half of each lane), NaN, infinities and subnormals
-    /// included. Every case is computed for every lane and chosen with bit masks from integer subtractions: SSE2 has
-    /// no unsigned compare, and `SIMDMask` selects come out as shuffles on this target.
+    /// `fromFloat` of eight magnitudes given as bit patterns `m` with 0 ≤ m < 0x477F_F000 (below 65520, so no
+    /// infinity or NaN comes out): the normal and the subnormal rounding, chosen with one compare; no sign.
     @_transparent
-    static func fromFloat(_ x: SIMD8<Float>) -> SIMD8<UInt32> {
-        typealias W = SIMD8<Int32>
-        let bits = unsafeBitCast(x, to: W.self)
-        let magnitude = bits & 0x7FFF_FFFF
-        let normal = ((magnitude &+ 0x0FFF &+ ((magnitude &>> 13) & 1)) &- 0x3800_0000) &>> 13
-        let subnormal = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<Float>.self) + 0.5, to: W.self) &- 0x3F00_0000
-        let nan = 0x7E00 | ((magnitude &>> 13) & 0x3FF)
-        let isSubnormal = below(magnitude, 0x3880_0000), isLarge = ~below(magnitude, 0x477F_F000), isNaN = ~below(magnitude, 0x7F80_0001)
-        var h = (subnormal & isSubnormal) | (normal & ~isSubnormal)
-        h = (0x7C00 & isLarge) | (h & ~isLarge)
-        h = (nan & isNaN) | (h & ~isNaN)
-        return unsafeBitCast(((h & 0x7FFF) | ((bits &>> 16) & 0x8000)), to: SIMD8<UInt32>.self)
+    static func fromMagnitude(_ m: SIMD8<Int32>) -> SIMD8<Int32> {
+        let normal = (m &+ (0x0FFF &- 0x3800_0000) &+ ((m &>> 13) & 1)) &>> 13
+        let subnormal = unsafeBitCast(unsafeBitCast(m, to: SIMD8<Float>.self) + 0.5, to: SIMD8<Int32>.self) &- 0x3F00_0000
+        var isSubnormal = SIMD8<Int32>()
+        for i in 0..<8 { isSubnormal[i] = m[i] < 0x3880_0000 ? -1 : 0 } // `pcmpgtd`
+        return (subnormal & isSubnormal) | (normal & ~isSubnormal)
     }
 
     /// All ones in the lanes where `a < c`, else 0 (`a − c` must not overflow: here 0 ≤ a, c ≤ 2³¹ − 1).

@@ -15,6 +15,10 @@ enum LegacyBlockLanes {
     /// consecutive blocks overlap; the group's input (2 KB) stays in L1 between them.
     static let group = 16
 
+    /// Floats between a block whose scale is computed (its first read) and the block prefetched with it (4 KB):
+    /// without the hint the scales waited on memory (Q4_0 1.8, with it 2.1–2.3 G weights/s from memory).
+    static let prefetchAhead = 1024
+
     /// 1.5·2²³: adding it leaves round-to-nearest-even(v) in the low mantissa bits (|v| < 2²²).
     static let magic: Float = 12_582_912
 
@@ -149,6 +153,36 @@ extension LegacyBlockLanes {
         return (u[0] | u[1]) & 0x8080_8080_8080_8080 == 0
     }
 
+    /// The code of each lane of `t` without the offset of 64 (code = h), saturated as a signed byte: lanes that are
+    /// NaN, infinite or out of range come out as 0x7F or with bit 7 set, so a whole batch of codes is checked with
+    /// one lane-wise maximum per block and one compare (`areBatchCodes`).
+    @inline(__always)
+    static func batchCodes(_ t: V) -> B {
+        let s = unsafeBitCast(t + 4_194_303.75, to: I.self) &- 0x4A80_0000
+        // `packssdw` + `packsswb`.
+        var b = SIMD16<Int8>()
+        for i in 0..<16 { let v = s[i]; b[i] = Int8(truncatingIfNeeded: v < -128 ? -128 : v > 127 ? 127 : v) }
+        return unsafeBitCast(b, to: B.self)
+    }
+
+    /// Whether `seen`, the OR of a batch's `batchCodes`, has only bits that codes up to `limit` may have (`limit` + 1
+    /// must be a power of two).
+    @inline(__always)
+    static func areBatchCodes(_ seen: B, atMost limit: UInt8) -> Bool {
+        let invalid = UInt64(~limit) &* 0x0101_0101_0101_0101
+        let u = unsafeBitCast(seen, to: SIMD2<UInt64>.self)
+        return (u[0] | u[1]) & invalid == 0
+    }
+
+    /// `batchCodes` capped at the code of level `level` (C's `MIN(level, (int8_t)t)`).
+    @inline(__always)
+    static func cappedBatchCodes(_ c: B, level: UInt8) -> B {
+        let m = B(repeating: 2 &* level &+ 1)
+        var r = c
+        for i in 0..<16 { r[i] = m[i] < c[i] ? m[i] : c[i] } // `pminub`
+        return r
+    }
+
     /// Codes capped at the code of level `level` (C's `MIN(level, (int8_t)t)`).
     @inline(__always)
     static func capped(_ c: B, level: UInt8) -> B {
@@ -178,7 +212,7 @@ extension LegacyBlockLanes {
 }
 
 /// One of the 32-element 4- and 5-bit formats (Q4_0, Q4_1, Q5_0, Q5_1) as their fast encoders need it:
-/// `LegacyBlockLanes.encodeTwoPass` for the formats without an offset, `OffsetBlockBatches` for those with one.
+/// `LegacyBlockBatches` (Q4_0, Q4_1, Q5_1) and `LegacyBlockLanes.encodeTwoPass` (Q5_0).
 ///
 /// Formats without an offset (`_0`) store d = (signed absmax)/−(maxLevel + 1)/2 and take levels
 /// MIN(maxLevel, (int)(x/d + (maxLevel + 1)/2 + 0.5)); formats with one (`_1`) store d = (max − min)/maxLevel and the
@@ -207,16 +241,27 @@ extension LegacyTwoPassFormat {
         return S.isFastScale(d) ? (d != 0 ? 1 / d : 0) : .nan
     }
 
+    /// A bound on the codes (`LegacyBlockLanes.batchCodes`) of a block with a normal d, one less than a power of two:
+    /// 2·maxLevel + 1 with an offset (t ≤ maxLevel·(1 + 3ε) + 0.5, so ggml's cap never binds); without one t reaches
+    /// maxLevel + 1.5 (ggml caps the level), and codes go up to 2·maxLevel + 3 (Q4_0: 33, within 63).
+    static var codeLimit: UInt8 { subtractsOffset ? 2 &* maxLevel &+ 1 : 4 &* maxLevel &+ 3 }
+
     /// t = (x − offset)·(1/d) + bias lies in [0.5, maxLevel + 1.5]; the level is `(int)t`.
     static var bias: Float { subtractsOffset ? 0.5 : Float((Int(maxLevel) + 1) / 2) + 0.5 }
 
     /// Writes the levels of a block whose lanes are all codes of finite t: after the fp16 fields, the fifth bits
-    /// (5-bit formats), then the nibbles. Transparent: merely always-inline, LLVM left it a call per block in
-    /// `OffsetBlockBatches`.
+    /// (5-bit formats), then the nibbles.
     @_transparent
     static func store(_ c0: LegacyBlockLanes.B, _ c1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
         typealias S = LegacyBlockLanes
-        let l0 = capsLevels ? S.capped(c0, level: maxLevel) : c0, l1 = capsLevels ? S.capped(c1, level: maxLevel) : c1
+        storeUncapped(capsLevels ? S.capped(c0, level: maxLevel) : c0, capsLevels ? S.capped(c1, level: maxLevel) : c1, yb)
+    }
+
+    /// `store` for codes known to be at most the code of `maxLevel`. Transparent: merely always-inline, LLVM left it
+    /// a call per block in `LegacyBlockBatches`.
+    @_transparent
+    static func storeUncapped(_ l0: LegacyBlockLanes.B, _ l1: LegacyBlockLanes.B, _ yb: UnsafeMutableRawPointer) {
+        typealias S = LegacyBlockLanes
         var at = subtractsOffset ? 4 : 2
         if maxLevel == 31 {
             yb.storeBytes(of: S.fifthBits(l0, l1).littleEndian, toByteOffset: at, as: UInt32.self)
@@ -227,17 +272,20 @@ extension LegacyTwoPassFormat {
 }
 
 extension LegacyBlockLanes {
-    /// The encoder of the 4- and 5-bit formats without an offset (Q4_0, Q5_0), in two passes over each group of
+    /// The encoder of Q5_0 (see `LegacyBlockBatches.encode` for why not batched), in two passes over each group of
     /// blocks (see `group`): first every block's scale, then every block's levels.
     static func encodeTwoPass<F: LegacyTwoPassFormat>(_ format: F.Type, _ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        precondition(!F.subtractsOffset, "formats with an offset use OffsetBlockBatches")
+        precondition(!F.subtractsOffset, "formats with an offset use LegacyBlockBatches")
         withUnsafeTemporaryAllocation(of: Float.self, capacity: group) { buffer in
             let inverses = buffer.baseAddress!
             var first = 0
             while first < blocks {
                 let n = Swift.min(group, blocks - first)
                 let xg = x + 32 * first, yg = y + F.blockBytes * first
-                for k in 0..<n { inverses[k] = F.inverseScale(xg + 32 * k, yg + F.blockBytes * k) }
+                for k in 0..<n {
+                    Prefetch.block(xg + 32 * k + prefetchAhead)
+                    inverses[k] = F.inverseScale(xg + 32 * k, yg + F.blockBytes * k)
+                }
                 for k in 0..<n {
                     let xb = xg + 32 * k, yb = yg + F.blockBytes * k
                     let id = inverses[k]
@@ -287,7 +335,7 @@ extension LegacyBlockLanes {
     @inline(never)
     static func laneExtremes(_ x: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) { inlinedLaneExtremes(x) }
 
-    /// `laneExtremes` inlined, for callers that keep the trees whole (`OffsetBlockBatches`).
+    /// `laneExtremes` inlined, for callers that keep the trees whole (`LegacyBlockBatches`).
     @_transparent
     static func inlinedLaneExtremes(_ x: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>) {
         typealias Q = SIMD4<Float>

@@ -4,7 +4,7 @@ enum Q4_0Codec {
     static let blockBytes = 18
 
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        LegacyBlockLanes.encodeTwoPass(Self.self, x, blocks: blocks, into: y)
+        LegacyBlockBatches.encode(Self.self, x, blocks: blocks, into: y)
     }
 
     /// Direct transcription of ggml's scalar code (used for blocks with non-finite values or a subnormal scale).

@@ -4,7 +4,7 @@ enum Q4_1Codec {
     static let blockBytes = 20
 
     static func encode(_ x: UnsafePointer<Float>, blocks: Int, into y: UnsafeMutableRawPointer) {
-        OffsetBlockBatches.encode(Self.self, x, blocks: blocks, into: y)
+        LegacyBlockBatches.encode(Self.self, x, blocks: blocks, into: y)
     }
 
     /// Direct transcription of ggml's scalar code (used for blocks with non-finite values, a subnormal scale or a zero minimum).

@@ -1,9 +1,9 @@
 import XCTest
 @testable import QuantCore
 
-/// The batched encoder of the formats with an offset (`OffsetBlockBatches`) against ggml's scalar transcription, byte
+/// The batched encoder of the 4- and 5-bit formats (`LegacyBlockBatches`) against ggml's scalar transcriptions, byte
 /// for byte: partial batches, every special block at every position of a batch, and the vector fp16 conversion.
-final class GGMLOffsetBatchTests: XCTestCase {
+final class GGMLBlockBatchTests: XCTestCase {
     /// Blocks the fast path must hand to the scalar code or get exactly right, each 32 values.
     static let specialBlocks: [(String, [Float])] = {
         var g = GGMLCodecPropertyTests.SplitMix(state: 41)
@@ -22,6 +22,12 @@ final class GGMLOffsetBatchTests: XCTestCase {
         allNaN[5] = 1
         var subnormalScale = [Float](repeating: 0x1p-130, count: 32)
         subnormalScale[7] = 0x1p-127 + 0x1p-130
+        var tieMaximumFirst = normal(1).map { Swift.max(-1.5, Swift.min(1.5, $0)) }
+        tieMaximumFirst[6] = 2
+        tieMaximumFirst[21] = -2
+        var tieMinimumFirst = tieMaximumFirst
+        tieMinimumFirst[6] = -2
+        tieMinimumFirst[21] = 2
         var bigRange = normal(1)
         bigRange[4] = 3e38
         bigRange[20] = -3e38
@@ -41,6 +47,8 @@ final class GGMLOffsetBatchTests: XCTestCase {
             ("fp16 subnormal d", normal(1e-7)),
             ("d overflows float", bigRange),
             ("ties", (0..<32).map { Float($0 % 16) * 0.25 }),
+            ("max and -min tie, max first", tieMaximumFirst), ("max and -min tie, min first", tieMinimumFirst),
+            ("levels capped", (0..<32).map { Float($0) - 16 }),
         ]
     }()
 
@@ -76,7 +84,9 @@ final class GGMLOffsetBatchTests: XCTestCase {
     func assertMatchesScalar(_ x: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         let blocks = x.count / 32
         for (name, bytes, fast, scalar) in [
+            ("Q4_0", Q4_0Codec.blockBytes, Q4_0Codec.encode, Q4_0Codec.encodeScalar),
             ("Q4_1", Q4_1Codec.blockBytes, Q4_1Codec.encode, Q4_1Codec.encodeScalar),
+            ("Q5_0", Q5_0Codec.blockBytes, Q5_0Codec.encode, Q5_0Codec.encodeScalar),
             ("Q5_1", Q5_1Codec.blockBytes, Q5_1Codec.encode, Q5_1Codec.encodeScalar),
         ] as [(String, Int, (UnsafePointer<Float>, Int, UnsafeMutableRawPointer) -> Void, (UnsafePointer<Float>, Int, UnsafeMutableRawPointer) -> Void)] {
             var a = [UInt8](repeating: 0xA5, count: bytes * blocks), b = a
@@ -89,27 +99,28 @@ final class GGMLOffsetBatchTests: XCTestCase {
         }
     }
 
-    /// The vector fp32 → fp16 conversion against the scalar one: every fp16 value's neighbourhood and midpoint
-    /// (ties to even, overflow to infinity, subnormals), a spread of all bit patterns, NaNs and infinities.
+    /// The vector fp32 → fp16 conversion of magnitudes against the scalar one: every fp16 value's neighbourhood and
+    /// midpoint below 65520 (ties to even, subnormals), and a spread of all bit patterns in that range.
     func testVectorHalfConversionMatchesScalar() {
         var inputs = [UInt32]()
-        for h in UInt16(0)...UInt16(0x7C00) {
+        for h in UInt16(0)..<UInt16(0x7C00) {
             let f = Half.toFloat(h).bitPattern
             let next = Half.toFloat(h &+ 1).bitPattern
-            let mid = h < 0x7C00 ? (Float(bitPattern: f) / 2 + Float(bitPattern: next) / 2).bitPattern : f
-            for v in [f, f &- 1, f &+ 1, mid, mid &- 1, mid &+ 1] { inputs += [v, v | 0x8000_0000] }
+            let mid = (Float(bitPattern: f) / 2 + Float(bitPattern: next) / 2).bitPattern
+            inputs += [f, f &- 1, f &+ 1, mid, mid &- 1, mid &+ 1]
         }
         var p: UInt64 = 0
-        while p < 1 << 32 { inputs.append(UInt32(p)); p += 9_973 }
-        inputs += [0x7F80_0000, 0xFF80_0000, 0x7FC0_0000, 0x7F80_0001, 0xFFFF_FFFF, 0x7FBF_FFFF, 0x477F_EFFF, 0x477F_F000, 0x3880_0000, 0x387F_FFFF, 0x3300_0000, 0x3300_0001]
+        while p < 0x477F_F000 { inputs.append(UInt32(p)); p += 9_973 }
+        inputs += [0x477F_EFFF, 0x3880_0000, 0x387F_FFFF, 0x3300_0000, 0x3300_0001]
+        inputs = inputs.filter { $0 < 0x477F_F000 }
         while inputs.count % 8 != 0 { inputs.append(0) }
         var wrong = 0
         for i in stride(from: 0, to: inputs.count, by: 8) {
-            var v = SIMD8<Float>()
-            for j in 0..<8 { v[j] = Float(bitPattern: inputs[i + j]) }
-            let bits = Half.fromFloat(v)
-            for j in 0..<8 where bits[j] != UInt32(Half.fromFloat(v[j])) {
-                if wrong < 5 { XCTFail(String(format: "%08x: %04x, scalar %04x", inputs[i + j], bits[j], Half.fromFloat(v[j]))) }
+            var m = SIMD8<Int32>()
+            for j in 0..<8 { m[j] = Int32(bitPattern: inputs[i + j]) }
+            let bits = Half.fromMagnitude(m)
+            for j in 0..<8 where bits[j] != Int32(Half.fromFloat(Float(bitPattern: inputs[i + j]))) {
+                if wrong < 5 { XCTFail(String(format: "%08x: %04x, scalar %04x", inputs[i + j], bits[j], Half.fromFloat(Float(bitPattern: inputs[i + j])))) }
                 wrong += 1
             }
         }
