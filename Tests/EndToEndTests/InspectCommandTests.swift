@@ -60,7 +60,7 @@ final class InspectCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let broken = folder.appendingPathComponent("broken.gguf").path
-        FileManager.default.createFile(atPath: broken, contents: Data("GGUF\u{3}\0\0\0".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: broken, contents: Data("GGUF\u{3}\0\0\0".utf8)))
         let cases: [(String, String)] = [
             (folder.appendingPathComponent("missing.safetensors").path, "no such file or directory"),
             (folder.path, "is a directory without model.safetensors.index.json or model.safetensors"),

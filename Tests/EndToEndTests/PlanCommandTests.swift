@@ -21,7 +21,7 @@ final class PlanCommandTests: XCTestCase {
     }
 
     func writePlan(_ text: String, to name: String = "plan.json") -> String {
-        FileManager.default.createFile(atPath: path(name), contents: Data(text.utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path(name), contents: Data(text.utf8)), "cannot write \(name)")
         return path(name)
     }
 
