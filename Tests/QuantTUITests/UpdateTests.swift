@@ -27,6 +27,9 @@ import Testing
         #expect(state.resolved[1].spec == Fixtures.spec("q4_k") && state.resolved[1].fallbackFor == nil)
         let lines = DetailView.infoLines(state, tensor: 0, glyphs: Glyphs(ascii: false)).map(\.0)
         #expect(lines.contains("fallback for q4_k (rows of 384), as llama-quantize"))
+        // The layer list marks the replaced spec.
+        let screen = Screen.render(state).text
+        #expect(screen.contains("q5_0*") && !screen.contains("q4_k*"), "\(screen)")
     }
 
     @Test func movesWithArrowsVimKeysAndPages() {

@@ -92,7 +92,8 @@ enum ListView {
                 if name.hasPrefix(prefix) { name = String(name.dropFirst(prefix.count)) }
                 indent = "  "
             }
-            let spec = entry.problem == nil ? entry.spec.description : "\(entry.spec)!"
+            // `!`: the spec cannot apply; `*`: llama-quantize's fallback for a K-quant whose super-blocks do not fit the rows.
+            let spec = entry.problem != nil ? "\(entry.spec)!" : entry.fallbackFor != nil ? "\(entry.spec)*" : entry.spec.description
             let cells = columns.line(indent + Format.middle(name, columns.name - indent.count, glyphs: glyphs), Format.clip(Format.shape(tensor.shape), ListView.Columns.shape, glyphs: glyphs),
                                      NumberFormat.count(tensor.elementCount), tensor.dtype.name, Format.clip(spec, ListView.Columns.spec, glyphs: glyphs),
                                      Format.bits(entry.bytes, weights: tensor.elementCount), "")
