@@ -304,8 +304,11 @@ enum KQuantLanes {
                 sums(iscale, clampLow: true, clampHigh: true)
             }
             let better = mask(suml2, greaterThan: zero) & mask(sumlx * sumlx, greaterThan: best * suml2)
-            scale = blend(better, sumlx / suml2, scale)
-            best = blend(better, scale * sumlx, best)
+            // ggml's best = scale·sumlx with the new scale where it is taken: the candidate's quotient and product do
+            // not wait for the comparison, which leaves only a product, a comparison and a blend between candidates.
+            let quotient = sumlx / suml2
+            scale = blend(better, quotient, scale)
+            best = blend(better, quotient * sumlx, best)
             bestIscale = blend(better, iscale, bestIscale)
         }
         // 1 where the group is (almost) all zero.
