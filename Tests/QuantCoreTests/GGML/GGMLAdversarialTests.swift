@@ -172,6 +172,23 @@ final class GGMLAdversarialTests: XCTestCase {
         compare("Q6_K", x, blockBytes: Q6KCodec.blockBytes) { Q6KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
     }
 
+    /// Q6_K's sub-blocks whose scale rounds to 0 keep the search's levels, which the lane search does not write but
+    /// leaves to be recomputed from its winning iscale and shift: all-zero sub-blocks (levels 0, not 32), sub-blocks
+    /// below ggml's 1e-15 threshold, and tiny ones, next to large sub-blocks.
+    func testQ6KZeroScaleSubBlocksMatchScalar() {
+        let blocks = 2048
+        let x = Self.superBlocks(blocks, seed: 7, kinds: 5, magnitude: { Float(pow(10, -2 + 4 * $0.unit())) }) { kind, m, i, g in
+            switch kind {
+            case 0: return 0                                                   // all zero
+            case 1: return 1e-16 * Float(g.normal())                           // below the threshold
+            case 2: return m * 1e-4 * Float(g.normal())                        // scale rounds to 0
+            case 3: return -m * 1e-5 * Float(g.unit())                         // one sign, scale rounds to 0
+            default: return m * Float(g.normal())
+            }
+        }
+        compare("Q6_K zero scales", x, blockBytes: Q6KCodec.blockBytes) { Q6KCodec.encode($0, blocks: blocks, into: $1, scalarOnly: $2) }
+    }
+
     /// Encodes `x` with the fast path and with the scalar transcription and reports blocks that differ.
     func compare(_ name: String, _ x: [Float], blockBytes bb: Int,
                  _ encode: (UnsafePointer<Float>, UnsafeMutableRawPointer, Bool) -> Void) {

@@ -250,11 +250,15 @@ enum KQuantLanes {
         return (scale, theMin)
     }
 
-    /// `make_qx_quants` with rmse_type 1 and no importance weights in every lane. `L` receives levels 0…2·nmax−1 as floats.
+    /// `make_qx_quants` with rmse_type 1 and no importance weights in every lane; returns the scale.
+    ///
+    /// The levels are not written: Q6_K needs them only in the rare sub-blocks whose scale rounds to 0, so the search
+    /// leaves how to recompute them. `levels[0]` receives the winning iscale and `levels[1]` the shift (nmax, or 0 with
+    /// iscale 0 where the group is all zero): ggml's level i is clamp(nearest(iscale·x[i]), −nmax, nmax − 1) + shift.
     /// `scratch` holds 2·n + 19 vectors (the weights x² and x³, which ggml computes identically for every candidate, and
     /// the candidates' iscales).
     @inline(__always)
-    static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, L: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> V {
+    static func makeQX(n: Int, nmax: Float, X: UnsafePointer<V>, levels: UnsafeMutablePointer<V>, scratch: UnsafeMutablePointer<V>) -> V {
         let zero = V.zero, one = V(repeating: 1)
         let W = scratch, WX = scratch + n
         var amax = V.zero, mx = V.zero
@@ -300,16 +304,17 @@ enum KQuantLanes {
                 sums(iscale, clampLow: true, clampHigh: true)
             }
             let better = mask(suml2, greaterThan: zero) & mask(sumlx * sumlx, greaterThan: best * suml2)
-            scale = blend(better, sumlx / suml2, scale)
-            best = blend(better, scale * sumlx, best)
+            // ggml's best = scale·sumlx with the new scale where it is taken: the candidate's quotient and product do
+            // not wait for the comparison, which leaves only a product, a comparison and a blend between candidates.
+            let quotient = sumlx / suml2
+            scale = blend(better, quotient, scale)
+            best = blend(better, quotient * sumlx, best)
             bestIscale = blend(better, iscale, bestIscale)
         }
         // 1 where the group is (almost) all zero.
         let allZero = select(amax, lessThan: V(repeating: 1e-15), one, zero)
-        let shift = V(repeating: nmax)
-        for i in 0..<n {
-            L[i] = select(allZero, greaterThan: zero, zero, clamp(nearest(bestIscale * X[i]), lo, hi) + shift)
-        }
+        levels[0] = select(allZero, greaterThan: zero, zero, bestIscale)
+        levels[1] = select(allZero, greaterThan: zero, zero, V(repeating: nmax))
         return select(allZero, greaterThan: zero, zero, scale)
     }
 }

@@ -34,7 +34,7 @@ enum Q6KCodec {
         let X = lanes, Lv = X + 32, Lu = Lv + 32
         KQuantLanes.transpose16(x, into: X)
         for g in 0..<2 {
-            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: X + 16 * g, L: Lv + 16 * g, scratch: Lu)
+            let scaleV = KQuantLanes.makeQX(n: 16, nmax: 32, X: X + 16 * g, levels: Lv + 2 * g, scratch: Lu)
             for j in 0..<8 { scales[8 * g + j] = scaleV[j] }
         }
         var maxScale: Float = 0
@@ -55,15 +55,16 @@ enum Q6KCodec {
         }
         for ib in 0..<16 { y.storeBytes(of: sc[ib], toByteOffset: 192 + ib, as: Int8.self) }
         // Final levels 0…63 in natural order, as the low bits of float bit patterns; a sub-block whose scale is 0 keeps
-        // the search's levels.
+        // the search's levels (rare, so the search does not write them).
         let lo = V(repeating: -32), hi = V(repeating: 31), shift = V(repeating: 32 + 8_388_608)
         for j in 0..<16 {
             let dl = d * Float(sc[j])
             if dl == 0 {
+                // The search's levels, recomputed from its winning iscale (see `KQuantLanes.makeQX`).
+                let iscale = V(repeating: Lv[2 * (j / 8)][j % 8]), levelShift = V(repeating: Lv[2 * (j / 8) + 1][j % 8] + 8_388_608)
                 for h in 0..<2 {
-                    var v = V.zero
-                    for i in 0..<8 { v[i] = Lv[16 * (j / 8) + 8 * h + i][j % 8] }
-                    Lu[2 * j + h] = v + 8_388_608
+                    let xv = UnsafeRawPointer(x).loadUnaligned(fromByteOffset: 64 * j + 32 * h, as: V.self)
+                    Lu[2 * j + h] = KQuantLanes.clamp(KQuantLanes.nearest(iscale * xv), lo, hi) + levelShift
                 }
                 continue
             }
