@@ -21,9 +21,4 @@ public enum LlamaQuantizeFallback {
         }
         return row % substitute.blockSize == 0 ? QuantSpec(.gguf(substitute)) : QuantSpec(.float(.f16))
     }
-
-    /// Why the replacement was made, for messages: "q4_k needs rows that are a multiple of 256, not 384".
-    public static func reason(for spec: QuantSpec, tensor: TensorInfo) -> String {
-        "\(spec) needs rows that are a multiple of 256, not \(tensor.rowLength)"
-    }
 }

@@ -213,7 +213,7 @@ public enum SpecStepper {
     public static func candidates(for tensor: TensorInfo) -> [QuantSpec] {
         let texts = ["f16", "bf16", "q8_0", "int8-channel", "fp8-e4m3-channel", "q6_k", "int6-g64", "q5_k", "int5-g64",
                      "q4_k", "int4-g32", "int4-g128", "nf4", "mxfp4", "nvfp4", "q4_0", "q3_k", "int3-g32", "q2_k", "int2-g16"]
-        let stored = SpecSize.storedBytes(of: tensor, spec: .keep) ?? Int.max
+        let stored = tensor.byteCount
         var list = texts.compactMap { try? QuantSpec(parsing: $0) }.filter {
             applies($0, tensor) && (SpecSize.storedBytes(of: tensor, spec: $0) ?? Int.max) <= stored
         }
