@@ -1,5 +1,14 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+/// QuantKernelsAVX2 is compiled for x86-64-v3 (Haswell: AVX2, FMA) on x86-64 hosts and runs only where
+/// `KernelSet` finds such a CPU; elsewhere it is empty. (Tools 6.2 lets a version-pinned dependent accept
+/// this one unsafe flag.)
+#if arch(x86_64)
+let x86_64_v3: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let x86_64_v3: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "quantscope",
@@ -16,9 +25,14 @@ let package = Package(
     targets: [
         .target(
             name: "QuantCore",
-            dependencies: ["CPrefetch", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: [
+                "CPrefetch", "CCPUFeatures", "QuantKernelsAVX2",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
         ),
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CCPUFeatures"),
+        .target(name: "QuantKernelsAVX2", swiftSettings: x86_64_v3),
         .systemLibrary(
             name: "CNcurses",
             pkgConfig: "ncursesw",
@@ -33,7 +47,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore", "QuantTUI"]),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "QuantKernelsAVX2"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantTUITests", dependencies: ["QuantTUI", "QuantCore"], exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["QuantCore"], exclude: ["Scripts"]),
     ],

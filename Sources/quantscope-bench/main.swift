@@ -6,7 +6,7 @@ import QuantCore
 
 let which = Set(CommandLine.arguments.dropFirst())
 let all = which.isEmpty
-Bench.line("quantscope-bench: \(Parallel.coreCount) cores")
+Bench.line("quantscope-bench: \(Parallel.coreCount) cores, \(KernelSet.current.rawValue) kernels (QUANTSCOPE_KERNELS=portable to compare)")
 do {
     // Open first, so peak RSS is not inflated by the other benchmarks' buffers.
     if all || which.contains("open") { try OpenBenchmark.run() }

@@ -67,13 +67,20 @@ struct NF4Quantizer: TensorEncoder {
         }
     }
 
-    /// Adds the error of `fakeQuantize` to `sums`: fused (no stored ŵ) when the group is a multiple of 8.
+    /// Adds the error of `fakeQuantize` to `sums`: fused (no stored ŵ) when the group is a multiple of 8, with the
+    /// AVX2 kernel where `KernelSet` chose it.
     func measure(_ input: UnsafePointer<Float>, count: Int, start: Int, into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>) {
         guard group % 8 == 0 else {
             fakeQuantize(input, count: count, start: start, into: scratch)
             sums.add(input, scratch, count: count)
             return
         }
+        #if arch(x86_64)
+        if KernelSet.current == .avx2 {
+            measureGroupsAVX2(input, count: count, into: &sums, scratch: scratch)
+            return
+        }
+        #endif
         measureGroups(input, count: count, into: &sums, scratch: scratch)
     }
 

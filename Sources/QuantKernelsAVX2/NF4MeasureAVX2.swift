@@ -1,0 +1,65 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+
+/// The fused NF4 error kernel on AVX2: per 8 weights, `x = w · (1/absmax)`, the level from `NF4CodesAVX2`,
+/// `ŵ = level · absmax` and the error sums, all in vector registers (the portable kernel moves every lane
+/// through the general-purpose registers for its table lookup).
+public enum NF4MeasureAVX2 {
+    /// Adds the errors of weights `start..<end` (multiples of 8) of the groups of `length` weights at `x` to
+    /// `lanes` (three vectors of eight Floats: Σ(ŵ − w)², Σŵ², max (ŵ − w)², in `ErrorSums`' lane order and
+    /// operations, so the sums equal the portable kernel's bit for bit when the caller flushes at the same
+    /// points). `parameters[j]` is group j's stored absmax and its reciprocal; every group in the range must
+    /// have a positive absmax, a finite reciprocal and |w|/absmax ≤ 1.01.
+    ///
+    /// The kernel also reads the weights `lookaheadDistance` further on (a whole number of groups), while they
+    /// lie before `lookaheadEnd`, and raises `lookaheadMaxima[j]` to the largest |w| it saw there for group j:
+    /// that read is the first touch of those weights, from memory, and overlaps the arithmetic here.
+    /// `tables` holds 16 thresholds (the last +∞) then the 16 levels.
+    public static func measure(_ x: UnsafePointer<Float>, from start: Int, to end: Int, length group: Int,
+                               parameters: UnsafePointer<SIMD2<Float>>,
+                               lookaheadDistance: Int, lookaheadEnd: Int, lookaheadMaxima: UnsafeMutablePointer<Float>,
+                               tables: UnsafePointer<Float>, lanes: UnsafeMutablePointer<Float>) {
+        precondition(group % 8 == 0 && start % 8 == 0 && end % 8 == 0 && lookaheadDistance % group == 0,
+                     "whole vectors, lookahead by whole groups")
+        let tables = NF4CodesAVX2.Tables(thresholds: tables, levels: tables + 16)
+        let signMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF))
+        var squaredError = _mm256_loadu_ps(lanes), squaredDequantized = _mm256_loadu_ps(lanes + 8)
+        var maxSquaredError = _mm256_loadu_ps(lanes + 16)
+        var position = start
+        while position < end {
+            let j = position / group, groupEnd = Swift.min(end, (j + 1) &* group)
+            let scale = _mm256_set1_ps(parameters[j][0]), reciprocal = _mm256_set1_ps(parameters[j][1])
+            // Without a group ahead the loop reads its own weights a second time (from cache) rather than test
+            // for a lookahead in every iteration.
+            let looksAhead = j &* group &+ lookaheadDistance < lookaheadEnd
+            let ahead = looksAhead ? x + lookaheadDistance : x
+            var aheadMax = _mm256_setzero_ps()
+            var i = position
+            while i < groupEnd {
+                aheadMax = _mm256_max_ps(aheadMax, _mm256_and_ps(_mm256_loadu_ps(ahead + i), signMask))
+                let w = _mm256_loadu_ps(x + i)
+                let q = _mm256_mul_ps(NF4CodesAVX2.levels(_mm256_mul_ps(w, reciprocal), tables), scale)
+                let e = _mm256_sub_ps(w, q)
+                let e2 = _mm256_mul_ps(e, e)
+                squaredError = _mm256_add_ps(squaredError, e2)
+                squaredDequantized = _mm256_add_ps(squaredDequantized, _mm256_mul_ps(q, q))  // no FMA, as the portable kernel
+                maxSquaredError = _mm256_max_ps(maxSquaredError, e2)
+                i &+= 8
+            }
+            if looksAhead { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], horizontalMax(aheadMax)) }
+            position = groupEnd
+        }
+        _mm256_storeu_ps(lanes, squaredError)
+        _mm256_storeu_ps(lanes + 8, squaredDequantized)
+        _mm256_storeu_ps(lanes + 16, maxSquaredError)
+    }
+
+    /// The largest of eight non-negative lanes.
+    @inline(__always)
+    static func horizontalMax(_ v: __m256) -> Float {
+        let lanes = v  // __m256 is SIMD8<Float>
+        let four = lanes.lowHalf.replacing(with: lanes.highHalf, where: lanes.highHalf .> lanes.lowHalf)
+        return Swift.max(Swift.max(four[0], four[1]), Swift.max(four[2], four[3]))
+    }
+}
+#endif
