@@ -44,7 +44,7 @@ final class NF4AVX2Tests: XCTestCase {
 
     /// The same sums as the portable kernel, bit for bit, for groups of every
     /// kind: ordinary, all zero, scales so small that 1/absmax overflows, f16 scales that saturate, a group
-    /// as long as the flush interval, and chunks that end mid-batch.
+    /// as long as the flush interval, chunks that end mid-batch, and sums that arrive holding a partial vector.
     func testAVX2MeasureEqualsThePortableKernel() throws {
         for (spec, group) in [("nf4", 64), ("nf4-g8", 8), ("nf4-g128-f16scale", 128), ("nf4-g1024-f16scale", 1024), ("nf4-g32", 32)] {
             for seed in 1...3 as ClosedRange<UInt64> {
@@ -55,6 +55,10 @@ final class NF4AVX2Tests: XCTestCase {
                 let q = try XCTUnwrap(FloatFormatTests.make(spec, values, shape: [19, 1024]) as? NF4Quantizer)
                 let count = (values.count - 3 * group) / group * group  // not a whole number of batches
                 var portable = ErrorSums(), avx2 = ErrorSums()
+                // Sums that already hold 1021 weights (a partial vector): the next flush falls mid-vector.
+                let earlier = FloatFormatTests.data(.normal, count: 1021, seed: seed), zeros = [Float](repeating: 0, count: 1021)
+                portable.add(earlier, zeros, count: 1021)
+                avx2.add(earlier, zeros, count: 1021)
                 var scratch = [Float](repeating: 0, count: group)
                 values.withUnsafeBufferPointer { x in
                     q.measureGroups(x.baseAddress!, count: count, into: &portable, scratch: &scratch)

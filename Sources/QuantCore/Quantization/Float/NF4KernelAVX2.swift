@@ -53,7 +53,10 @@ extension NF4Quantizer {
                             }
                             var runEnd = (j + 1) &* group
                             while runEnd < distance, groupParameters[runEnd / group][0] > 0 { runEnd &+= group }
-                            let end = Swift.min(runEnd, position &+ (ErrorSums.flushInterval &- sums.pending))
+                            // Up to the next flush, measured as the portable kernel does (a partial vector
+                            // left by an earlier caller can have taken `pending` past the interval).
+                            let room = Swift.max(8, (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7)
+                            let end = Swift.min(runEnd, position &+ room)
                             rawLanes.storeBytes(of: sums.squaredError, as: ErrorSums.Lanes.self)
                             rawLanes.storeBytes(of: sums.squaredDequantized, toByteOffset: 32, as: ErrorSums.Lanes.self)
                             rawLanes.storeBytes(of: sums.maxSquaredError, toByteOffset: 64, as: ErrorSums.Lanes.self)
