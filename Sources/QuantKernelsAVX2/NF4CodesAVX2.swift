@@ -15,8 +15,7 @@ import _Builtin_intrinsics.intel
 /// has no globals, so that loading it runs none of its code.
 public enum NF4CodesAVX2 {
     /// The 16 thresholds (the 15 of NF4, then +∞) and the 16 levels, in registers.
-    @frozen
-    public struct Tables {
+    struct Tables {
         let thresholdsLow: __m256, thresholdsHigh: __m256
         let levelsLow: __m256, levelsHigh: __m256
 

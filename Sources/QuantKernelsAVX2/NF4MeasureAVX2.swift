@@ -56,9 +56,8 @@ public enum NF4MeasureAVX2 {
 
     /// The largest of eight non-negative lanes.
     @inline(__always)
-    static func horizontalMax(_ v: __m256) -> Float {
-        let lanes = v  // __m256 is SIMD8<Float>
-        let four = lanes.lowHalf.replacing(with: lanes.highHalf, where: lanes.highHalf .> lanes.lowHalf)
+    static func horizontalMax(_ v: __m256) -> Float {  // __m256 is SIMD8<Float>
+        let four = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
         return Swift.max(Swift.max(four[0], four[1]), Swift.max(four[2], four[3]))
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// `QUANTSCOPE_KERNELS=portable` in the environment forces the portable kernels (to compare them, or to rule
 /// the others out); otherwise the fastest set the CPU runs is used.
-public enum KernelSet: String, Sendable, CaseIterable {
+public enum KernelSet: String, Sendable {
     case portable
     case avx2
 
