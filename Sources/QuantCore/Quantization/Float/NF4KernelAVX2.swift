@@ -51,12 +51,14 @@ extension NF4Quantizer {
                                 position &+= group
                                 continue
                             }
-                            var runEnd = (j + 1) &* group
-                            while runEnd < distance, groupParameters[runEnd / group][0] > 0 { runEnd &+= group }
                             // Up to the next flush, measured as the portable kernel does (a partial vector
-                            // left by an earlier caller can have taken `pending` past the interval).
+                            // left by an earlier caller can have taken `pending` past the interval), or to the
+                            // next group the kernel cannot take, whichever comes first.
                             let room = Swift.max(8, (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7)
-                            let end = Swift.min(runEnd, position &+ room)
+                            let flushAt = Swift.min(distance, position &+ room)
+                            var end = (j + 1) &* group
+                            while end < flushAt, groupParameters[end / group][0] > 0 { end &+= group }
+                            end = Swift.min(end, flushAt)
                             rawLanes.storeBytes(of: sums.squaredError, as: ErrorSums.Lanes.self)
                             rawLanes.storeBytes(of: sums.squaredDequantized, toByteOffset: 32, as: ErrorSums.Lanes.self)
                             rawLanes.storeBytes(of: sums.maxSquaredError, toByteOffset: 64, as: ErrorSums.Lanes.self)
