@@ -23,8 +23,7 @@ public enum NF4MeasureAVX2 {
                      "whole vectors, lookahead by whole groups")
         let tables = NF4CodesAVX2.Tables(thresholds: tables, levels: tables + 16)
         let signMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF))
-        var squaredError = _mm256_loadu_ps(lanes), squaredDequantized = _mm256_loadu_ps(lanes + 8)
-        var maxSquaredError = _mm256_loadu_ps(lanes + 16)
+        var sums = ErrorLanesAVX2(lanes)
         var position = start
         while position < end {
             let j = position / group, groupEnd = Swift.min(end, (j + 1) &* group)
@@ -39,26 +38,13 @@ public enum NF4MeasureAVX2 {
                 aheadMax = _mm256_max_ps(aheadMax, _mm256_and_ps(_mm256_loadu_ps(ahead + i), signMask))
                 let w = _mm256_loadu_ps(x + i)
                 let q = _mm256_mul_ps(NF4CodesAVX2.levels(_mm256_mul_ps(w, reciprocal), tables), scale)
-                let e = _mm256_sub_ps(w, q)
-                let e2 = _mm256_mul_ps(e, e)
-                squaredError = _mm256_add_ps(squaredError, e2)
-                squaredDequantized = _mm256_add_ps(squaredDequantized, _mm256_mul_ps(q, q))  // no FMA, as the portable kernel
-                maxSquaredError = _mm256_max_ps(maxSquaredError, e2)
+                sums.add(error: _mm256_sub_ps(w, q), dequantized: q)
                 i &+= 8
             }
-            if looksAhead { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], horizontalMax(aheadMax)) }
+            if looksAhead { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], ErrorLanesAVX2.horizontalMax(aheadMax)) }
             position = groupEnd
         }
-        _mm256_storeu_ps(lanes, squaredError)
-        _mm256_storeu_ps(lanes + 8, squaredDequantized)
-        _mm256_storeu_ps(lanes + 16, maxSquaredError)
-    }
-
-    /// The largest of eight non-negative lanes.
-    @inline(__always)
-    static func horizontalMax(_ v: __m256) -> Float {  // __m256 is SIMD8<Float>
-        let four = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
-        return Swift.max(Swift.max(four[0], four[1]), Swift.max(four[2], four[3]))
+        sums.store(to: lanes)
     }
 }
 #endif

@@ -45,6 +45,25 @@ struct ErrorSums {
         flushIfFull()
     }
 
+    /// Writes the three lane vectors (Σ(ŵ − w)², Σŵ², max (ŵ − w)²) to 24 floats, for a kernel outside this
+    /// module (`QuantKernelsAVX2`) that takes them in memory.
+    @inline(__always)
+    func storeLanes(to lanes: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeMutableRawPointer(lanes)
+        raw.storeBytes(of: squaredError, as: Lanes.self)
+        raw.storeBytes(of: squaredDequantized, toByteOffset: 32, as: Lanes.self)
+        raw.storeBytes(of: maxSquaredError, toByteOffset: 64, as: Lanes.self)
+    }
+
+    /// Takes back lanes written by `storeLanes` after a kernel added `count` more weights to them; flushes if due.
+    @inline(__always)
+    mutating func updateLanes(from lanes: UnsafePointer<Float>, adding count: Int) {
+        let raw = UnsafeRawPointer(lanes)
+        update(squaredError: raw.loadUnaligned(as: Lanes.self),
+               squaredDequantized: raw.loadUnaligned(fromByteOffset: 32, as: Lanes.self),
+               maxSquaredError: raw.loadUnaligned(fromByteOffset: 64, as: Lanes.self), adding: count)
+    }
+
     /// Moves the lane sums into the Double totals once `pending` reaches the flush interval.
     @inline(__always)
     mutating func flushIfFull() {

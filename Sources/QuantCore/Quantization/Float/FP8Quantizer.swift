@@ -80,12 +80,20 @@ struct FP8Quantizer: TensorEncoder {
 
     /// Sums the error of `roundTrip` over `n` weights whose magnitudes are at most `largest` into `sums`, with the
     /// same dequantised values. When no quotient |w| / s ≤ largest / s can saturate (always so for a scale made from
-    /// `largest`, unless it is subnormal), the loop leaves out the cap at the format's maximum.
+    /// `largest`, unless it is subnormal), the loop leaves out the cap at the format's maximum. `kernels` picks the
+    /// build of the loop (the same sums, bit for bit).
     @discardableResult
     static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, largest: Float, _ format: MiniFloatFormat,
-                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>? = nil) -> Float {
+                        into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>? = nil,
+                        kernels: KernelSet = .current) -> Float {
         let k = format.vectorConstants
-        return format.saturationCanAct(upTo: largest / s)
+        let saturating = format.saturationCanAct(upTo: largest / s)
+        #if arch(x86_64)
+        if kernels == .avx2, s > 0 {
+            return measureAVX2(x, n, scale: s, format, saturating: saturating, into: &sums, lookahead: lookahead)
+        }
+        #endif
+        return saturating
             ? measureSaturating(x, n, scale: s, k, into: &sums, scratch: scratch, lookahead: lookahead)
             : measureInRange(x, n, scale: s, k, into: &sums, scratch: scratch, lookahead: lookahead)
     }
@@ -106,8 +114,7 @@ struct FP8Quantizer: TensorEncoder {
     ///
     /// The lane sums stay in registers: the inner loop runs up to the next flush of `sums` with no call in it
     /// (a call to `flush` inside the loop makes the compiler keep the accumulators in memory). A tail of fewer
-    /// than 8 weights is padded with zeros, which quantise to 0 and add nothing, as `ErrorSums.add` pads.
-    /// With `lookahead`, also returns max |lookahead[i]| over the same n (else 0).
+    /// than 8 weights goes to `measureTail`. With `lookahead`, also returns max |lookahead[i]| over the same n (else 0).
     @inline(__always)
     static func measure(_ x: UnsafePointer<Float>, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants, saturating: Bool,
                         into sums: inout ErrorSums, scratch: UnsafeMutablePointer<Float>, lookahead: UnsafePointer<Float>?) -> Float {
@@ -141,16 +148,24 @@ struct FP8Quantizer: TensorEncoder {
             FloatFormatKernel.visit(raw, from: &i, to: end, lookahead: lookahead.map(UnsafeRawPointer.init), aheadMax: &aheadMax, step)
             acc.update(squaredError: squaredError, squaredDequantized: squaredDequantized, maxSquaredError: maxSquaredError, adding: i &- start)
         }
-        if i < n {
-            var w = Lanes(repeating: 0)
-            for j in 0..<(n &- i) { w[j] = x[i &+ j] }
-            acc.add(w, MiniFloatFormat.roundVector(w / vs, k) * vs)
-            acc.pending &+= n &- i
-        }
         sums = acc
+        return measureTail(x, from: vectorEnd, n, scale: s, k, into: &sums, lookahead: lookahead, aheadMax: aheadMax.horizontalMax)
+    }
+
+    /// The last `n − start` < 8 weights of `measure`, padded with zeros, which quantise to 0 and add nothing (as
+    /// `ErrorSums.add` pads); returns the larger of `aheadMax` and max |lookahead[i]| over the same weights.
+    static func measureTail(_ x: UnsafePointer<Float>, from start: Int, _ n: Int, scale s: Float, _ k: MiniFloatFormat.VectorConstants,
+                            into sums: inout ErrorSums, lookahead: UnsafePointer<Float>?, aheadMax: Float) -> Float {
+        if start < n {
+            var w = ErrorSums.Lanes(repeating: 0)
+            for j in 0..<(n &- start) { w[j] = x[start &+ j] }
+            let vs = ErrorSums.Lanes(repeating: s)
+            sums.add(w, MiniFloatFormat.roundVector(w / vs, k) * vs)
+            sums.pending &+= n &- start
+        }
         guard let lookahead else { return 0 }
-        var result = aheadMax.horizontalMax
-        for j in vectorEnd..<n { result = Swift.max(result, abs(lookahead[j])) }
+        var result = aheadMax
+        for j in start..<n { result = Swift.max(result, abs(lookahead[j])) }
         return result
     }
 

@@ -30,7 +30,7 @@ extension NF4Quantizer {
         withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: batch) { groupParameters in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * batch + 24) { floats in
                 var maxima = floats.baseAddress!, nextMaxima = maxima + batch
-                let lanes = maxima + 2 * batch, rawLanes = UnsafeMutableRawPointer(lanes)
+                let lanes = maxima + 2 * batch
                 Self.avx2Tables.withUnsafeBufferPointer { tables in
                     for j in 0..<Swift.min(batch, groups) { maxima[j] = FloatFormatKernel.absMax(input + j &* group, group) }
                     var first = 0
@@ -59,16 +59,11 @@ extension NF4Quantizer {
                             var end = (j + 1) &* group
                             while end < flushAt, groupParameters[end / group][0] > 0 { end &+= group }
                             end = Swift.min(end, flushAt)
-                            rawLanes.storeBytes(of: sums.squaredError, as: ErrorSums.Lanes.self)
-                            rawLanes.storeBytes(of: sums.squaredDequantized, toByteOffset: 32, as: ErrorSums.Lanes.self)
-                            rawLanes.storeBytes(of: sums.maxSquaredError, toByteOffset: 64, as: ErrorSums.Lanes.self)
+                            sums.storeLanes(to: lanes)
                             NF4MeasureAVX2.measure(x, from: position, to: end, length: group, parameters: groupParameters.baseAddress!,
                                                    lookaheadDistance: distance, lookaheadEnd: distance &+ following &* group,
                                                    lookaheadMaxima: nextMaxima, tables: tables.baseAddress!, lanes: lanes)
-                            sums.update(squaredError: rawLanes.loadUnaligned(as: ErrorSums.Lanes.self),
-                                        squaredDequantized: rawLanes.loadUnaligned(fromByteOffset: 32, as: ErrorSums.Lanes.self),
-                                        maxSquaredError: rawLanes.loadUnaligned(fromByteOffset: 64, as: ErrorSums.Lanes.self),
-                                        adding: end &- position)
+                            sums.updateLanes(from: lanes, adding: end &- position)
                             position = end
                         }
                         swap(&maxima, &nextMaxima)
