@@ -55,13 +55,21 @@ struct ErrorSums {
         raw.storeBytes(of: maxSquaredError, toByteOffset: 64, as: Lanes.self)
     }
 
+    /// Takes back lanes written by `storeLanes` (the caller accounts for the weights the kernel added).
+    @inline(__always)
+    mutating func loadLanes(from lanes: UnsafePointer<Float>) {
+        let raw = UnsafeRawPointer(lanes)
+        squaredError = raw.loadUnaligned(as: Lanes.self)
+        squaredDequantized = raw.loadUnaligned(fromByteOffset: 32, as: Lanes.self)
+        maxSquaredError = raw.loadUnaligned(fromByteOffset: 64, as: Lanes.self)
+    }
+
     /// Takes back lanes written by `storeLanes` after a kernel added `count` more weights to them; flushes if due.
     @inline(__always)
     mutating func updateLanes(from lanes: UnsafePointer<Float>, adding count: Int) {
-        let raw = UnsafeRawPointer(lanes)
-        update(squaredError: raw.loadUnaligned(as: Lanes.self),
-               squaredDequantized: raw.loadUnaligned(fromByteOffset: 32, as: Lanes.self),
-               maxSquaredError: raw.loadUnaligned(fromByteOffset: 64, as: Lanes.self), adding: count)
+        loadLanes(from: lanes)
+        pending &+= count
+        flushIfFull()
     }
 
     /// Moves the lane sums into the Double totals once `pending` reaches the flush interval.

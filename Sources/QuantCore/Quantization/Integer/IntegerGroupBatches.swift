@@ -21,12 +21,12 @@ extension IntegerKernel {
     /// Measures `groups` consecutive min-max groups of `groupLength` weights (see `batchesGroups(ofLength:)`).
     /// Equal to `measureMinMax`: the same parameters per group, and each weight's error computed alike.
     static func measureGroupBatches(_ x: UnsafePointer<Float>, groupLength: Int, groups: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
-                                    into sums: inout ErrorSums) {
+                                    into sums: inout ErrorSums, kernels: KernelSet) {
         switch groupLength {
-        case 32: measureGroupBatches(FourVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
-        case 64: measureGroupBatches(EightVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
-        case 128: measureGroupBatches(SixteenVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
-        default: measureGroupBatches(AnyVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums)
+        case 32: measureGroupBatches(FourVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums, kernels)
+        case 64: measureGroupBatches(EightVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums, kernels)
+        case 128: measureGroupBatches(SixteenVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums, kernels)
+        default: measureGroupBatches(AnyVectors.self, x, groupLength, groups, symmetric, qmax, f16Scale, &sums, kernels)
         }
     }
 
@@ -36,7 +36,8 @@ extension IntegerKernel {
     }
 
     static func measureGroupBatches<S: IntegerGroupShape>(_ shape: S.Type, _ x: UnsafePointer<Float>, _ groupLength: Int, _ groups: Int,
-                                                          _ symmetric: Bool, _ qmax: Float, _ f16Scale: Bool, _ sums: inout ErrorSums) {
+                                                          _ symmetric: Bool, _ qmax: Float, _ f16Scale: Bool, _ sums: inout ErrorSums,
+                                                          _ kernels: KernelSet) {
         // Batches are pipelined two deep: while batch b is measured, the range pass of batch b + 2 rides along (its
         // loads from memory overlap b's arithmetic), and the parameters of batch b + 1 are computed just before
         // (their chain of divisions overlaps it too, where computed right before b + 1 its measuring waited on them).
@@ -61,16 +62,18 @@ extension IntegerKernel {
                 if inBatch == 8 && inAfter >= 8 {
                     // A batch whose errors provably stay below the largest error so far need not track it.
                     let bounded = verdict.largestSquaredError < .infinity && verdict.largestSquaredError <= largestLane(acc.maxSquaredError)
-                    switch (clamps, symmetric) {
-                    case (false, true) where bounded:
-                        measureBoundedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
-                    case (false, false) where bounded:
-                        measureBoundedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
-                    case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
-                    case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
-                    case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
-                    case (true, false): measureClampedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+                    #if arch(x86_64)
+                    if kernels == .avx2 {
+                        measureBatchAVX2(batch, groupLength, table, clamping: clamps, tracksLargest: !bounded, symmetric: symmetric,
+                                         into: &acc, scanning: after, into: partials)
+                    } else {
+                        measureFullBatch(S.self, batch, groupLength, table, clamping: clamps, bounded: bounded, symmetric: symmetric,
+                                         into: &acc, scanning: after, into: partials)
                     }
+                    #else
+                    measureFullBatch(S.self, batch, groupLength, table, clamping: clamps, bounded: bounded, symmetric: symmetric,
+                                     into: &acc, scanning: after, into: partials)
+                    #endif
                 } else {
                     if clamps {
                         measureClampedBatch(S.self, batch, groupLength, inBatch, table, into: &acc)
@@ -88,6 +91,24 @@ extension IntegerKernel {
                 first &+= 8
             }
             sums = acc
+        }
+    }
+
+    /// A full batch (eight groups, and eight more after the next batch to scan) with the portable kernel: one
+    /// wrapper per case, so each loop is compiled without branches.
+    @inline(__always)
+    static func measureFullBatch<S: IntegerGroupShape>(_ shape: S.Type, _ batch: UnsafePointer<Float>, _ groupLength: Int, _ table: UnsafeRawPointer,
+                                                       clamping clamps: Bool, bounded: Bool, symmetric: Bool, into acc: inout ErrorSums,
+                                                       scanning after: UnsafePointer<Float>, into partials: UnsafeMutablePointer<SIMD8<Float>>) {
+        switch (clamps, symmetric) {
+        case (false, true) where bounded:
+            measureBoundedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+        case (false, false) where bounded:
+            measureBoundedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+        case (false, true): measureBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+        case (false, false): measureBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+        case (true, true): measureClampedBatchScanningAbsMaxima(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
+        case (true, false): measureClampedBatchScanningExtremes(S.self, batch, groupLength, table, into: &acc, scanning: after, into: partials)
         }
     }
 

@@ -28,7 +28,9 @@ extension IntegerKernel {
     /// The fused form of `roundTrip` for measuring: the same dequantised values, added straight into `sums`
     /// instead of being stored, for `count` weights sharing one set of parameters (a per-tensor scale).
     /// `clamps: false` skips the clamp where the range guarantees it cannot act (symmetric min-max, f32 scale).
-    static func measure(_ x: UnsafePointer<Float>, count: Int, parameters p: UnitParameters, clamps: Bool, into sums: inout ErrorSums) {
+    /// `kernels` picks the build of the loops (the same sums, bit for bit).
+    static func measure(_ x: UnsafePointer<Float>, count: Int, parameters p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
+                        kernels: KernelSet = .current) {
         let clamps = clamps || !p.inverse.isFinite
         var lo = IntegerUnitLanes.Lanes(), hi = lo
         var i = 0
@@ -36,7 +38,7 @@ extension IntegerKernel {
             let n = count &- i < ErrorSums.flushInterval ? count &- i : ErrorSums.flushInterval
             // One small function per flush interval: inlined here, the loop ran out of registers and kept
             // three of its sums on the stack.
-            measurePiece(x + i, n, p, clamps: clamps, into: &sums, scanning: nil, symmetric: true, lo: &lo, hi: &hi)
+            measurePiece(x + i, n, p, clamps: clamps, into: &sums, scanning: nil, symmetric: true, lo: &lo, hi: &hi, kernels: kernels)
             i &+= n
         }
     }
@@ -45,13 +47,15 @@ extension IntegerKernel {
     /// eight units at a time (`IntegerUnitLanes`): each unit's codes are clamped only when its range
     /// shows a clamp could act. Nothing inside is a call, so the error lanes stay in registers.
     static func measureMinMax(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
-                              into sums: inout ErrorSums) {
+                              into sums: inout ErrorSums, kernels: KernelSet = .current) {
         if unitLength >= longUnit {
-            measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
+            measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums,
+                             kernels: kernels)
             return
         }
         if batchesGroups(ofLength: unitLength) {
-            measureGroupBatches(x, groupLength: unitLength, groups: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums)
+            measureGroupBatches(x, groupLength: unitLength, groups: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums,
+                                kernels: kernels)
             return
         }
         withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 16) { partial in
@@ -86,6 +90,13 @@ extension IntegerKernel {
                     let lowest = table.load(fromByteOffset: 64 &+ j &* 4, as: Float.self), highest = table.load(fromByteOffset: 96 &+ j &* 4, as: Float.self)
                     let clamps = table.load(fromByteOffset: 128 &+ j &* 4, as: Float.self) == 0
                     // Shorter than `longUnit`, which is the flush interval: one call covers the unit.
+                    #if arch(x86_64)
+                    if kernels == .avx2 {
+                        measureUnitAVX2(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+                        acc.flushIfFull()
+                        continue
+                    }
+                    #endif
                     measureUnit(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
                     acc.flushIfFull()
                 }
@@ -103,7 +114,7 @@ extension IntegerKernel {
     /// range of the next unit is gathered piece by piece in between, so the core is not idle waiting on
     /// memory during a separate range pass (only the first unit of a call is read alone).
     static func measureLongUnits(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
-                                 into sums: inout ErrorSums) {
+                                 into sums: inout ErrorSums, kernels: KernelSet) {
         typealias V = IntegerUnitLanes.Lanes
         let piece = 512
         var acc = sums
@@ -122,7 +133,8 @@ extension IntegerKernel {
             var i = 0
             while i < unitLength {
                 let n = unitLength &- i < piece ? unitLength &- i : piece
-                measurePiece(unit + i, n, p, clamps: clamps, into: &acc, scanning: hasNext ? next + i : nil, symmetric: symmetric, lo: &lo, hi: &hi)
+                measurePiece(unit + i, n, p, clamps: clamps, into: &acc, scanning: hasNext ? next + i : nil, symmetric: symmetric, lo: &lo, hi: &hi,
+                             kernels: kernels)
                 i &+= n
             }
         }
@@ -133,9 +145,18 @@ extension IntegerKernel {
     /// A function of its own so that it stays small enough for the standard library's loads to inline.
     @inline(never)
     static func measurePiece(_ x: UnsafePointer<Float>, _ n: Int, _ p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
-                             scanning next: UnsafePointer<Float>?, symmetric: Bool, lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
+                             scanning next: UnsafePointer<Float>?, symmetric: Bool, lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes,
+                             kernels: KernelSet) {
         var acc = sums
+        #if arch(x86_64)
+        if kernels == .avx2 {
+            measureUnitAVX2(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
+        } else {
+            measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
+        }
+        #else
         measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
+        #endif
         acc.flushIfFull()
         sums = acc
         guard let next else { return }
