@@ -13,21 +13,28 @@ public enum IntegerMeasureAVX2 {
     }
 
     /// Adds the errors of the `count` weights at `x` (a multiple of 8) that share one scale to `lanes`
-    /// (`ErrorSums`' three vectors, 24 floats). With `clamps`, codes are clamped into [lowest, highest].
+    /// (`ErrorSums`' three vectors, 24 floats). With `clamps`, codes are clamped into [lowest, highest]. With
+    /// `next`, also folds the range of the `count` weights there into `range` (eight lanes of smallest w, then
+    /// eight of largest w, or of largest |w| when `symmetric`): the next unit's range, read while this one is measured.
     /// Call only where `KernelSet` found the CPU able to run this module.
     public static func measureUnit(_ x: UnsafePointer<Float>, count: Int, scale: Float, inverse: Float, lowest: Float, highest: Float,
-                                   clamps: Bool, lanes: UnsafeMutablePointer<Float>) {
+                                   clamps: Bool, scanning next: UnsafePointer<Float>?, symmetric: Bool, range: UnsafeMutablePointer<Float>,
+                                   lanes: UnsafeMutablePointer<Float>) {
         precondition(count % 8 == 0, "whole vectors")
-        let group = Parameters(scale: _mm256_set1_ps(scale), inverse: _mm256_set1_ps(inverse),
-                               lowest: _mm256_set1_ps(lowest), highest: _mm256_set1_ps(highest))
-        var sums = ErrorLanesAVX2(lanes)
-        if clamps {
-            for i in stride(from: 0, to: count, by: 8) { group.measure(_mm256_loadu_ps(x + i), clamping: true, tracksLargest: true, &sums) }
-        } else {
-            for i in stride(from: 0, to: count, by: 8) { group.measure(_mm256_loadu_ps(x + i), clamping: false, tracksLargest: true, &sums) }
+        let unit = Parameters(scale: _mm256_set1_ps(scale), inverse: _mm256_set1_ps(inverse),
+                              lowest: _mm256_set1_ps(lowest), highest: _mm256_set1_ps(highest))
+        switch (clamps, next, symmetric) {
+        case (false, nil, _): unit.measure(x, count, clamping: false, next: x, scan: .none, range, lanes)
+        case (true, nil, _): unit.measure(x, count, clamping: true, next: x, scan: .none, range, lanes)
+        case (false, let next?, true): unit.measure(x, count, clamping: false, next: next, scan: .magnitude, range, lanes)
+        case (true, let next?, true): unit.measure(x, count, clamping: true, next: next, scan: .magnitude, range, lanes)
+        case (false, let next?, false): unit.measure(x, count, clamping: false, next: next, scan: .extremes, range, lanes)
+        case (true, let next?, false): unit.measure(x, count, clamping: true, next: next, scan: .extremes, range, lanes)
         }
-        sums.store(to: lanes)
     }
+
+    /// What a measuring loop gathers of the weights ahead: nothing, their largest magnitude, or their extremes.
+    enum Scan { case none, magnitude, extremes }
 
     /// Adds the errors of eight consecutive groups of `groupLength` weights (a multiple of 8) at `x`, group g with
     /// the parameters in lane g of `table` (see `Table`), to `lanes`; and writes the range of the eight groups at
@@ -81,6 +88,31 @@ public enum IntegerMeasureAVX2 {
     /// One unit's parameters broadcast to eight lanes.
     struct Parameters {
         let scale: __m256, inverse: __m256, lowest: __m256, highest: __m256
+
+        /// `measureUnit`'s loop; `next` is read only when `scan` is not `.none`.
+        @inline(__always)
+        func measure(_ x: UnsafePointer<Float>, _ count: Int, clamping: Bool, next: UnsafePointer<Float>, scan: Scan,
+                     _ range: UnsafeMutablePointer<Float>, _ lanes: UnsafeMutablePointer<Float>) {
+            let signMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF))
+            var sums = ErrorLanesAVX2(lanes)
+            var lo = _mm256_loadu_ps(range), hi = _mm256_loadu_ps(range + 8)
+            var i = 0
+            while i < count {
+                measure(_mm256_loadu_ps(x + i), clamping: clamping, tracksLargest: true, &sums)
+                switch scan {
+                case .none: break
+                case .magnitude: hi = _mm256_max_ps(hi, _mm256_and_ps(_mm256_loadu_ps(next + i), signMask))
+                case .extremes:
+                    let v = _mm256_loadu_ps(next + i)
+                    lo = _mm256_min_ps(lo, v)
+                    hi = _mm256_max_ps(hi, v)
+                }
+                i &+= 8
+            }
+            sums.store(to: lanes)
+            _mm256_storeu_ps(range, lo)
+            _mm256_storeu_ps(range + 8, hi)
+        }
 
         /// The fused step on eight weights: as `IntegerKernel.GroupParameters.measure`, with each select written
         /// as the `maxps`/`minps` that gives the same lane, NaN included.

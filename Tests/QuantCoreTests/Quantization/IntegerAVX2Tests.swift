@@ -73,6 +73,28 @@ final class IntegerAVX2Tests: XCTestCase {
         }
     }
 
+    /// Channels whose length leaves a tail of fewer than 8 after the last vector, with each channel's extremes in
+    /// that tail: the range read ahead for the next channel must take the tail in.
+    func testLongUnitsWithTheirExtremesInTheTail() {
+        let unitLength = 1030, units = 6
+        var values = Self.awkwardWeights(count: unitLength * units, seed: 12)
+        for u in 0..<units {
+            let m = values[u * unitLength ..< (u + 1) * unitLength].map(abs).max()!
+            values[(u + 1) * unitLength - 1] = 3 * m + Float(u)
+            values[(u + 1) * unitLength - 2] = -4 * m - Float(u)
+        }
+        for (symmetric, qmax) in [(true, 127), (false, 255)] as [(Bool, Float)] {
+            var portable = Self.startedSums(seed: 2), avx2 = portable
+            values.withUnsafeBufferPointer { x in
+                IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
+                                            f16Scale: false, into: &portable, kernels: .portable)
+                IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
+                                            f16Scale: false, into: &avx2, kernels: .avx2)
+            }
+            Self.assertBitwiseEqual(avx2, portable, "symmetric \(symmetric)")
+        }
+    }
+
     /// One scale for a whole run (per-tensor): with and without the clamp, lengths with a tail, a run longer than a
     /// flush interval, and a scale whose reciprocal overflows.
     func testPerTensorEqualsThePortableKernel() {

@@ -6,15 +6,50 @@ extension IntegerKernel {
     /// sums bit for bit (`KernelSet.avx2` only).
     static func measureUnitAVX2(_ x: UnsafePointer<Float>, _ n: Int, inverse: Float, scale: Float, lowest: Float, highest: Float,
                                 clamps: Bool, into acc: inout ErrorSums) {
+        var lo = IntegerUnitLanes.Lanes(), hi = lo
+        measureUnitAVX2(x, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc,
+                        scanning: nil, symmetric: true, lo: &lo, hi: &hi)
+    }
+
+    /// `measurePiece` with the AVX2 kernel: the same sums, and the same range of the weights at `next` folded into
+    /// `lo` and `hi` (`KernelSet.avx2` only).
+    static func measurePieceAVX2(_ x: UnsafePointer<Float>, _ n: Int, _ p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
+                                 scanning next: UnsafePointer<Float>?, symmetric: Bool,
+                                 lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
+        measureUnitAVX2(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &sums,
+                        scanning: next, symmetric: symmetric, lo: &lo, hi: &hi)
+        sums.flushIfFull()
+    }
+
+    /// The error of `n` weights under one scale, and the range of the `n` weights at `next` (the vectors in the
+    /// kernel, a tail of fewer than 8 through the portable path).
+    static func measureUnitAVX2(_ x: UnsafePointer<Float>, _ n: Int, inverse: Float, scale: Float, lowest: Float, highest: Float,
+                                clamps: Bool, into acc: inout ErrorSums, scanning next: UnsafePointer<Float>?, symmetric: Bool,
+                                lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
         let vectorLength = n & ~7
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { lanes in
-            acc.storeLanes(to: lanes.baseAddress!)
+        withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 5) { buffer in
+            let lanes = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self), range = lanes + 24
+            acc.storeLanes(to: lanes)
+            buffer[3] = lo
+            buffer[4] = hi
             IntegerMeasureAVX2.measureUnit(x, count: vectorLength, scale: scale, inverse: inverse, lowest: lowest, highest: highest,
-                                           clamps: clamps, lanes: lanes.baseAddress!)
-            acc.loadLanes(from: lanes.baseAddress!)
+                                           clamps: clamps, scanning: next, symmetric: symmetric, range: range, lanes: lanes)
+            acc.loadLanes(from: lanes)
+            lo = buffer[3]
+            hi = buffer[4]
         }
         acc.pending &+= vectorLength
         measureUnit(x + vectorLength, n &- vectorLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+        guard let next else { return }
+        for k in vectorLength..<n {
+            let w = next[k]
+            if symmetric {
+                hi[0] = Swift.max(hi[0], abs(w))
+            } else {
+                lo[0] = Swift.min(lo[0], w)
+                hi[0] = Swift.max(hi[0], w)
+            }
+        }
     }
 
     /// One full batch of `measureGroupBatches` with the AVX2 kernel: the same sums, and the same ranges of the

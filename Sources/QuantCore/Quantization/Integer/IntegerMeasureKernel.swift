@@ -90,14 +90,8 @@ extension IntegerKernel {
                     let lowest = table.load(fromByteOffset: 64 &+ j &* 4, as: Float.self), highest = table.load(fromByteOffset: 96 &+ j &* 4, as: Float.self)
                     let clamps = table.load(fromByteOffset: 128 &+ j &* 4, as: Float.self) == 0
                     // Shorter than `longUnit`, which is the flush interval: one call covers the unit.
-                    #if arch(x86_64)
-                    if kernels == .avx2 {
-                        measureUnitAVX2(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
-                        acc.flushIfFull()
-                        continue
-                    }
-                    #endif
-                    measureUnit(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+                    measureUnit(unit, unitLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc,
+                                kernels: kernels)
                     acc.flushIfFull()
                 }
                 first &+= 8
@@ -147,16 +141,14 @@ extension IntegerKernel {
     static func measurePiece(_ x: UnsafePointer<Float>, _ n: Int, _ p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
                              scanning next: UnsafePointer<Float>?, symmetric: Bool, lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes,
                              kernels: KernelSet) {
-        var acc = sums
         #if arch(x86_64)
         if kernels == .avx2 {
-            measureUnitAVX2(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
-        } else {
-            measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
+            measurePieceAVX2(x, n, p, clamps: clamps, into: &sums, scanning: next, symmetric: symmetric, lo: &lo, hi: &hi)
+            return
         }
-        #else
-        measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
         #endif
+        var acc = sums
+        measureUnit(x, n, inverse: p.inverse, scale: p.scale, lowest: p.lowest, highest: p.highest, clamps: clamps, into: &acc)
         acc.flushIfFull()
         sums = acc
         guard let next else { return }
@@ -210,6 +202,19 @@ extension IntegerKernel {
             }
         }
         acc.pending &+= n
+    }
+
+    /// `measureUnit` in the build `kernels` names (the same sums, bit for bit).
+    @inline(__always)
+    static func measureUnit(_ x: UnsafePointer<Float>, _ n: Int, inverse: Float, scale: Float, lowest: Float, highest: Float,
+                            clamps: Bool, into acc: inout ErrorSums, kernels: KernelSet) {
+        #if arch(x86_64)
+        if kernels == .avx2 {
+            measureUnitAVX2(x, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
+            return
+        }
+        #endif
+        measureUnit(x, n, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
     }
 
     /// `q` with the lanes from `n` on set to 0, so padding adds nothing even when a scale's reciprocal overflows.
