@@ -1,7 +1,7 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 
-/// The fused NF4 error kernel on AVX2: per 8 weights, `x = w · (1/absmax)`, the level from `NF4CodesAVX2`,
+/// The fused NF4 error kernel on AVX2: per 32 (or 8) weights, `x = w · (1/absmax)`, the level from `NF4CodesAVX2`,
 /// `ŵ = level · absmax` and the error sums, all in vector registers (the portable kernel moves every lane
 /// through the general-purpose registers for its table lookup).
 public enum NF4MeasureAVX2 {
@@ -24,9 +24,9 @@ public enum NF4MeasureAVX2 {
         let tables = NF4CodesAVX2.Tables(thresholds: tables, levels: tables + 16)
         let signMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF))
         var sums = ErrorLanesAVX2(lanes)
-        var position = start
+        var position = start, j = start / group
         while position < end {
-            let j = position / group, groupEnd = Swift.min(end, (j + 1) &* group)
+            let groupEnd = Swift.min(end, (j + 1) &* group)
             let scale = _mm256_set1_ps(parameters[j][0]), reciprocal = _mm256_set1_ps(parameters[j][1])
             // Without a group ahead the loop reads its own weights a second time (from cache) rather than test
             // for a lookahead in every iteration.
@@ -34,6 +34,26 @@ public enum NF4MeasureAVX2 {
             let ahead = looksAhead ? x + lookaheadDistance : x
             var aheadMax = _mm256_setzero_ps()
             var i = position
+            // 32 weights at a time (their codes and levels by byte-plane lookups), then vectors of 8.
+            while i &+ 32 <= groupEnd {
+                let w = (_mm256_loadu_ps(x + i), _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(x + i + 24))
+                aheadMax = _mm256_max_ps(aheadMax, _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(ahead + i), signMask),
+                                                                               _mm256_and_ps(_mm256_loadu_ps(ahead + i + 8), signMask)),
+                                                                 _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(ahead + i + 16), signMask),
+                                                                               _mm256_and_ps(_mm256_loadu_ps(ahead + i + 24), signMask))))
+                let levels = NF4CodesAVX2.levels(_mm256_mul_ps(w.0, reciprocal), _mm256_mul_ps(w.1, reciprocal),
+                                                 _mm256_mul_ps(w.2, reciprocal), _mm256_mul_ps(w.3, reciprocal), tables)
+                // In vector order, as the eight-weight loop adds them.
+                var q = _mm256_mul_ps(levels.0, scale)
+                sums.add(error: _mm256_sub_ps(w.0, q), dequantized: q)
+                q = _mm256_mul_ps(levels.1, scale)
+                sums.add(error: _mm256_sub_ps(w.1, q), dequantized: q)
+                q = _mm256_mul_ps(levels.2, scale)
+                sums.add(error: _mm256_sub_ps(w.2, q), dequantized: q)
+                q = _mm256_mul_ps(levels.3, scale)
+                sums.add(error: _mm256_sub_ps(w.3, q), dequantized: q)
+                i &+= 32
+            }
             while i < groupEnd {
                 aheadMax = _mm256_max_ps(aheadMax, _mm256_and_ps(_mm256_loadu_ps(ahead + i), signMask))
                 let w = _mm256_loadu_ps(x + i)
@@ -43,6 +63,7 @@ public enum NF4MeasureAVX2 {
             }
             if looksAhead { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], ErrorLanesAVX2.horizontalMax(aheadMax)) }
             position = groupEnd
+            j &+= 1
         }
         sums.store(to: lanes)
     }

@@ -28,18 +28,20 @@ final class NF4AVX2Tests: XCTestCase {
             values.append(-Float(bitPattern: bits))
             bits &+= 32749
         }
-        while values.count % 8 != 0 { values.append(0.5) }
-        var codes = [Int32](repeating: -1, count: values.count)
-        NF4Quantizer.avx2Tables.withUnsafeBufferPointer { tables in
-            NF4CodesAVX2.codes(of: values, count: values.count, thresholds: tables.baseAddress!,
-                               levels: tables.baseAddress! + 16, into: &codes)
+        while values.count % 32 != 0 { values.append(0.5) }
+        for bytePlanes in [false, true] {
+            var codes = [Int32](repeating: -1, count: values.count)
+            NF4Quantizer.avx2Tables.withUnsafeBufferPointer { tables in
+                NF4CodesAVX2.codes(of: values, count: values.count, thresholds: tables.baseAddress!,
+                                   levels: tables.baseAddress! + 16, bytePlanes: bytePlanes, into: &codes)
+            }
+            var wrong = 0
+            for (x, code) in zip(values, codes) where Int(code) != NF4Quantizer.code(x) {
+                if wrong < 5 { XCTFail("x = \(x) (0x\(String(x.bitPattern, radix: 16))): code \(code), expected \(NF4Quantizer.code(x)), byte planes \(bytePlanes)") }
+                wrong += 1
+            }
+            XCTAssertEqual(wrong, 0, "of \(values.count) values, byte planes \(bytePlanes)")
         }
-        var wrong = 0
-        for (x, code) in zip(values, codes) where Int(code) != NF4Quantizer.code(x) {
-            if wrong < 5 { XCTFail("x = \(x) (0x\(String(x.bitPattern, radix: 16))): code \(code), expected \(NF4Quantizer.code(x))") }
-            wrong += 1
-        }
-        XCTAssertEqual(wrong, 0, "of \(values.count) values")
     }
 
     /// The same sums as the portable kernel, bit for bit, for groups of every
