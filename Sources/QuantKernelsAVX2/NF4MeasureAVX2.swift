@@ -8,7 +8,7 @@ public enum NF4MeasureAVX2 {
     /// Adds the errors of weights `start..<end` (multiples of 8) of the groups of `length` weights at `x` to
     /// `lanes` (three vectors of eight Floats: Σ(ŵ − w)², Σŵ², max (ŵ − w)², in `ErrorSums`' lane order and
     /// operations, so the sums equal the portable kernel's bit for bit when the caller flushes at the same
-    /// points). `parameters[j]` is group j's stored absmax and its reciprocal; every group in the range must
+    /// points). `scales[j]` is group j's stored absmax and `reciprocals[j]` its reciprocal; every group in the range must
     /// have a positive absmax, a finite reciprocal and |w|/absmax ≤ 1.01.
     ///
     /// The kernel also reads the weights `lookaheadDistance` further on (a whole number of groups), while they
@@ -16,7 +16,7 @@ public enum NF4MeasureAVX2 {
     /// that read is the first touch of those weights, from memory, and overlaps the arithmetic here.
     /// `tables` holds 16 thresholds (the last +∞) then the 16 levels.
     public static func measure(_ x: UnsafePointer<Float>, from start: Int, to end: Int, length group: Int,
-                               parameters: UnsafePointer<SIMD2<Float>>,
+                               scales: UnsafePointer<Float>, reciprocals: UnsafePointer<Float>,
                                lookaheadDistance: Int, lookaheadEnd: Int, lookaheadMaxima: UnsafeMutablePointer<Float>,
                                tables: UnsafePointer<Float>, lanes: UnsafeMutablePointer<Float>) {
         precondition(group % 8 == 0 && start % 8 == 0 && end % 8 == 0 && lookaheadDistance % group == 0,
@@ -27,7 +27,7 @@ public enum NF4MeasureAVX2 {
         var position = start, j = start / group
         while position < end {
             let groupEnd = Swift.min(end, (j + 1) &* group)
-            let scale = _mm256_set1_ps(parameters[j][0]), reciprocal = _mm256_set1_ps(parameters[j][1])
+            let scale = _mm256_set1_ps(scales[j]), reciprocal = _mm256_set1_ps(reciprocals[j])
             // Without a group ahead the loop reads its own weights a second time (from cache) rather than test
             // for a lookahead in every iteration.
             let looksAhead = j &* group &+ lookaheadDistance < lookaheadEnd

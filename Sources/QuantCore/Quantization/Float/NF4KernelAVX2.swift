@@ -9,13 +9,28 @@ extension NF4Quantizer {
     /// f16 scale that saturated at 65504 takes x beyond it.
     static let avx2CoveredMagnitude: Float = 1.01
 
-    /// A group's stored absmax and reciprocal for the AVX2 kernel, or zeros for a group it leaves to the
-    /// scalar path (absmax 0, a reciprocal that overflows, or x outside the covered range).
-    @inline(__always)
-    func avx2Parameters(rawMax: Float) -> SIMD2<Float> {
-        let p = parameters(rawMax: rawMax)
-        guard p[0] > 0, p[1].isFinite, rawMax * p[1] <= Self.avx2CoveredMagnitude else { return .zero }
-        return p
+    /// The stored absmax and reciprocal (`parameters(rawMax:)`) of `count` groups from their largest magnitudes
+    /// (`rawMaxima`, readable in whole vectors of eight), for the AVX2 kernel; zeros for a group it leaves to the
+    /// scalar path (absmax 0, a reciprocal that overflows, or x outside the covered range). Eight groups to a
+    /// vector: one division instruction for eight reciprocals.
+    func avx2Parameters(rawMaxima: UnsafePointer<Float>, count: Int, scales: UnsafeMutablePointer<Float>, reciprocals: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        let raw = UnsafeRawPointer(rawMaxima), s = UnsafeMutableRawPointer(scales), r = UnsafeMutableRawPointer(reciprocals)
+        for offset in stride(from: 0, to: count &* 4, by: 32) {
+            let rawMax = raw.loadUnaligned(fromByteOffset: offset, as: V.self)
+            var absMax = rawMax
+            if scaleStorage == .f16 {
+                absMax = Half.round(rawMax)
+                absMax = absMax.replacing(with: 65504, where: absMax .> 65504)  // `storedScale`: min(round, 65504)
+            }
+            let inverse = 1 / absMax
+            // One comparison covers every case: an absmax of 0 gives 0 · ∞ = NaN or ∞, an overflowing reciprocal ∞,
+            // a saturated f16 scale x > 1.01; none compares ≤ 1.01.
+            let covered = rawMax * inverse .<= V(repeating: Self.avx2CoveredMagnitude)
+            let zero = V(repeating: 0)
+            s.storeBytes(of: zero.replacing(with: absMax, where: covered), toByteOffset: offset, as: V.self)
+            r.storeBytes(of: zero.replacing(with: inverse, where: covered), toByteOffset: offset, as: V.self)
+        }
     }
 
     /// `measureGroups` with the AVX2 kernel (`KernelSet.avx2` only; `group` a multiple of 8), with the same sums
@@ -27,48 +42,50 @@ extension NF4Quantizer {
         precondition(KernelSet.supported.contains(.avx2) && group % 8 == 0)
         guard groups > 0 else { return }
         let batch = Swift.max(1, 4096 / group)
-        withUnsafeTemporaryAllocation(of: SIMD2<Float>.self, capacity: batch) { groupParameters in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * batch + 24) { floats in
-                var maxima = floats.baseAddress!, nextMaxima = maxima + batch
-                let lanes = maxima + 2 * batch
-                Self.avx2Tables.withUnsafeBufferPointer { tables in
-                    for j in 0..<Swift.min(batch, groups) { maxima[j] = FloatFormatKernel.absMax(input + j &* group, group) }
-                    var first = 0
-                    while first < groups {
-                        let n = Swift.min(batch, groups - first), following = Swift.min(batch, groups - first - n)
-                        let x = input + first &* group, distance = n &* group
-                        for j in 0..<n { groupParameters[j] = avx2Parameters(rawMax: maxima[j]) }
-                        nextMaxima.update(repeating: 0, count: following)
-                        var position = 0
-                        while position < distance {
-                            let j = position / group
-                            if !(groupParameters[j][0] > 0) {
-                                let w = x + position, p = parameters(rawMax: maxima[j])
-                                for i in 0..<group { scratch[i] = quantizeScalar(w[i], absMax: p[0], inverse: p[1]) }
-                                sums.add(w, scratch, count: group)
-                                sums.flushIfFull()
-                                if j < following { nextMaxima[j] = FloatFormatKernel.absMax(w + distance, group) }
-                                position &+= group
-                                continue
-                            }
-                            // Up to the next flush, measured as the portable kernel does (a partial vector
-                            // left by an earlier caller can have taken `pending` past the interval), or to the
-                            // next group the kernel cannot take, whichever comes first.
-                            let room = Swift.max(8, (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7)
-                            let flushAt = Swift.min(distance, position &+ room)
-                            var end = (j + 1) &* group
-                            while end < flushAt, groupParameters[end / group][0] > 0 { end &+= group }
-                            end = Swift.min(end, flushAt)
-                            sums.storeLanes(to: lanes)
-                            NF4MeasureAVX2.measure(x, from: position, to: end, length: group, parameters: groupParameters.baseAddress!,
-                                                   lookaheadDistance: distance, lookaheadEnd: distance &+ following &* group,
-                                                   lookaheadMaxima: nextMaxima, tables: tables.baseAddress!, lanes: lanes)
-                            sums.updateLanes(from: lanes, adding: end &- position)
-                            position = end
+        // Four arrays of `batch` floats, rounded up to whole vectors of eight (the parameters are computed per
+        // vector), and the error lanes.
+        let stride = (batch + 7) & ~7
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * stride + 24) { floats in
+            floats.initialize(repeating: 1)
+            var maxima = floats.baseAddress!, nextMaxima = maxima + stride
+            let scales = maxima + 2 * stride, reciprocals = maxima + 3 * stride, lanes = maxima + 4 * stride
+            Self.avx2Tables.withUnsafeBufferPointer { tables in
+                for j in 0..<Swift.min(batch, groups) { maxima[j] = FloatFormatKernel.absMax(input + j &* group, group) }
+                var first = 0
+                while first < groups {
+                    let n = Swift.min(batch, groups - first), following = Swift.min(batch, groups - first - n)
+                    let x = input + first &* group, distance = n &* group
+                    avx2Parameters(rawMaxima: maxima, count: n, scales: scales, reciprocals: reciprocals)
+                    nextMaxima.update(repeating: 0, count: following)
+                    var position = 0
+                    while position < distance {
+                        let j = position / group
+                        if !(scales[j] > 0) {
+                            let w = x + position, p = parameters(rawMax: maxima[j])
+                            for i in 0..<group { scratch[i] = quantizeScalar(w[i], absMax: p[0], inverse: p[1]) }
+                            sums.add(w, scratch, count: group)
+                            sums.flushIfFull()
+                            if j < following { nextMaxima[j] = FloatFormatKernel.absMax(w + distance, group) }
+                            position &+= group
+                            continue
                         }
-                        swap(&maxima, &nextMaxima)
-                        first &+= n
+                        // Up to the next flush, measured as the portable kernel does (a partial vector
+                        // left by an earlier caller can have taken `pending` past the interval), or to the
+                        // next group the kernel cannot take, whichever comes first.
+                        let room = Swift.max(8, (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7)
+                        let flushAt = Swift.min(distance, position &+ room)
+                        var end = (j + 1) &* group, k = j + 1
+                        while end < flushAt, scales[k] > 0 { end &+= group; k &+= 1 }
+                        end = Swift.min(end, flushAt)
+                        sums.storeLanes(to: lanes)
+                        NF4MeasureAVX2.measure(x, from: position, to: end, length: group, scales: scales, reciprocals: reciprocals,
+                                               lookaheadDistance: distance, lookaheadEnd: distance &+ following &* group,
+                                               lookaheadMaxima: nextMaxima, tables: tables.baseAddress!, lanes: lanes)
+                        sums.updateLanes(from: lanes, adding: end &- position)
+                        position = end
                     }
+                    swap(&maxima, &nextMaxima)
+                    first &+= n
                 }
             }
         }
