@@ -109,7 +109,18 @@ public enum NF4CodesAVX2 {
     /// which this CPU family runs two per cycle where a `vpermps` takes a pipe for more than one.
     @inline(__always)
     static func codeBytes(_ x0: __m256, _ x1: __m256, _ x2: __m256, _ x3: __m256, _ tables: Tables) -> __m256i {
-        let estimates = BytePlanes.indices(estimate(x0), estimate(x1), estimate(x2), estimate(x3))
+        corrected(estimateBytes(x0, x1, x2, x3), x0, x1, x2, x3, tables)
+    }
+
+    /// The first half of `codeBytes`: the 32 estimates (each the code or one less) as bytes.
+    @inline(__always)
+    static func estimateBytes(_ x0: __m256, _ x1: __m256, _ x2: __m256, _ x3: __m256) -> __m256i {
+        BytePlanes.indices(estimate(x0), estimate(x1), estimate(x2), estimate(x3))
+    }
+
+    /// The second half of `codeBytes`: each estimate plus one where x lies above the threshold it names.
+    @inline(__always)
+    static func corrected(_ estimates: __m256i, _ x0: __m256, _ x1: __m256, _ x2: __m256, _ x3: __m256, _ tables: Tables) -> __m256i {
         let (t0, t1, t2, t3) = tables.thresholdPlanes.lookup(estimates)
         @inline(__always) func above(_ x: __m256, _ t: __m256) -> __m256i { unsafeBitCast(x .> t, to: __m256i.self) }  // true: −1
         return _mm256_sub_epi8(estimates, BytePlanes.indices(above(x0, t0), above(x1, t1), above(x2, t2), above(x3, t3)))
