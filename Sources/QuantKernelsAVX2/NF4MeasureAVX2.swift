@@ -88,8 +88,7 @@ public enum NF4MeasureAVX2 {
             var p = from, j = from / length, groupEnd = (j + 1) &* length
             var scale = _mm256_set1_ps(scales[j]), reciprocal = _mm256_set1_ps(reciprocals[j]), ahead = ahead(of: j)
             var aheadMax = _mm256_setzero_ps()
-            var w = load(p)
-            let first = scaled(w, reciprocal)
+            let first = scaled(load(p), reciprocal)
             var codes = NF4CodesAVX2.codeBytes(first.0, first.1, first.2, first.3, tables)
             while p &+ 32 < to {
                 let following = p &+ 32, entersGroup = following == groupEnd
@@ -97,7 +96,7 @@ public enum NF4MeasureAVX2 {
                 let next = load(following)
                 let v = scaled(next, nextReciprocal)
                 let estimates = NF4CodesAVX2.estimateBytes(v.0, v.1, v.2, v.3)
-                add(w, codes, scale, into: &sums)
+                add(load(p), codes, scale, into: &sums)
                 aheadMax = _mm256_max_ps(aheadMax, largest(ahead + p))
                 if entersGroup {
                     fold(aheadMax, into: j)
@@ -109,10 +108,9 @@ public enum NF4MeasureAVX2 {
                 }
                 codes = NF4CodesAVX2.corrected(estimates, v.0, v.1, v.2, v.3, tables)
                 reciprocal = nextReciprocal
-                w = next
                 p = following
             }
-            add(w, codes, scale, into: &sums)
+            add(load(p), codes, scale, into: &sums)
             aheadMax = _mm256_max_ps(aheadMax, largest(ahead + p))
             fold(aheadMax, into: j)
         }
