@@ -32,7 +32,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CPrefetch"),
         .systemLibrary(name: "CCPUFeatures"),
-        .target(name: "QuantKernelsAVX2", swiftSettings: x86_64_v3),
+        .target(name: "QuantKernelsAVX2", dependencies: ["CPrefetch"], swiftSettings: x86_64_v3),
         .systemLibrary(
             name: "CNcurses",
             pkgConfig: "ncursesw",
