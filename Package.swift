@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore", "QuantTUI"]),
+        .executableTarget(name: "quantscope-bench", dependencies: ["QuantCore", "QuantTUI", "CPrefetch"]),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "QuantKernelsAVX2"], resources: [.copy("Fixtures")]),
         .testTarget(name: "QuantTUITests", dependencies: ["QuantTUI", "QuantCore"], exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["QuantCore"], exclude: ["Scripts"]),
