@@ -60,14 +60,7 @@ final class IntegerAVX2Tests: XCTestCase {
                                               (false, 3, Self.awkwardWeights(count: unitLength * units, seed: 7)),
                                               (true, 7, tiny), (false, 15, tiny)] as [(Bool, Float, [Float])] {
                 for f16Scale in [false, true] {
-                    var portable = Self.startedSums(seed: 3), avx2 = portable
-                    values.withUnsafeBufferPointer { x in
-                        IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
-                                                    f16Scale: f16Scale, into: &portable, kernels: .portable)
-                        IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
-                                                    f16Scale: f16Scale, into: &avx2, kernels: .avx2)
-                    }
-                    Self.assertBitwiseEqual(avx2, portable, "units of \(unitLength) × \(units), symmetric \(symmetric), qmax \(qmax), f16 \(f16Scale)")
+                    Self.assertMinMaxKernelsAgree(values, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale)
                 }
             }
         }
@@ -84,15 +77,22 @@ final class IntegerAVX2Tests: XCTestCase {
             values[(u + 1) * unitLength - 2] = -4 * m - Float(u)
         }
         for (symmetric, qmax) in [(true, 127), (false, 255)] as [(Bool, Float)] {
-            var portable = Self.startedSums(seed: 2), avx2 = portable
-            values.withUnsafeBufferPointer { x in
-                IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
-                                            f16Scale: false, into: &portable, kernels: .portable)
-                IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
-                                            f16Scale: false, into: &avx2, kernels: .avx2)
-            }
-            Self.assertBitwiseEqual(avx2, portable, "symmetric \(symmetric)")
+            Self.assertMinMaxKernelsAgree(values, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: false)
         }
+    }
+
+    /// `measureMinMax` with both kernel sets, into sums that already hold a partial vector: the same sums bit for bit.
+    static func assertMinMaxKernelsAgree(_ values: [Float], unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
+                                         file: StaticString = #filePath, line: UInt = #line) {
+        var portable = startedSums(seed: 3), avx2 = portable
+        values.withUnsafeBufferPointer { x in
+            IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
+                                        f16Scale: f16Scale, into: &portable, kernels: .portable)
+            IntegerKernel.measureMinMax(x.baseAddress!, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax,
+                                        f16Scale: f16Scale, into: &avx2, kernels: .avx2)
+        }
+        assertBitwiseEqual(avx2, portable, "units of \(unitLength) × \(units), symmetric \(symmetric), qmax \(qmax), f16 \(f16Scale)",
+                           file: file, line: line)
     }
 
     /// One scale for a whole run (per-tensor): with and without the clamp, lengths with a tail, a run longer than a
