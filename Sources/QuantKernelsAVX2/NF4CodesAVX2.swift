@@ -1,15 +1,16 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 
-/// NF4 codes of eight lanes at once with AVX2: an estimate from a cubic, corrected by one threshold comparison.
+/// NF4 codes with AVX2: an estimate from a cubic, corrected by one threshold comparison.
 ///
 /// The code of x is the number of NF4 thresholds below it (`x > t`). A cubic g, fitted by linear programming
 /// (`scripts/fit-nf4-estimate.py`), keeps `c₀ = trunc(g(x))` within [code − 1, code] and within [0, 14] for
-/// every x in [−1.01, 1.01], with 0.37 of a code to spare; so `code = c₀ + (x > t[c₀])`. Both table reads are
-/// `vpermps` lookups into 16 entries (two registers, chosen by bit 3 of the index), which the baseline x86-64
-/// target does not have and which Swift's own SIMD subscripts do not compile to. The codes were compared with
+/// every x in [−1.01, 1.01], with 0.37 of a code to spare; so `code = c₀ + (x > t[c₀])`. The table reads (the
+/// threshold, then the level) are 16-entry lookups, which the baseline x86-64 target does not have and which
+/// Swift's own SIMD subscripts do not compile to: for eight lanes two `vpermps` and a blend, for 32 lanes four
+/// `vpshufb` on byte planes (`BytePlanes`), which is what the measuring kernel uses. The codes were compared with
 /// the threshold count on all 2,130,874,206 floats in the range when the cubic was fitted; `NF4AVX2Tests`
-/// checks every float within 4096 steps of each threshold, of 0 and of ±1.01, and a grid over the range.
+/// checks both paths on every float within 4096 steps of each threshold, of 0 and of ±1.01, and a grid.
 ///
 /// Nothing in this module may run on a CPU without AVX2 and FMA: callers ask `KernelSet` first, and the module
 /// has no globals, so that loading it runs none of its code.
@@ -126,12 +127,6 @@ public enum NF4CodesAVX2 {
         return _mm256_sub_epi8(estimates, BytePlanes.indices(above(x0, t0), above(x1, t1), above(x2, t2), above(x3, t3)))
     }
 
-    /// The NF4 levels of 32 values x with |x| ≤ 1.01 (four vectors), in the same order.
-    @inline(__always)
-    static func levels(_ x0: __m256, _ x1: __m256, _ x2: __m256, _ x3: __m256, _ tables: Tables) -> (__m256, __m256, __m256, __m256) {
-        tables.levelPlanes.lookup(codeBytes(x0, x1, x2, x3, tables))
-    }
-
     /// The NF4 level of each of eight values x with |x| ≤ 1.01.
     @inline(__always)
     static func levels(_ x: __m256, _ tables: Tables) -> __m256 {
@@ -145,12 +140,12 @@ public enum NF4CodesAVX2 {
                              levels: UnsafePointer<Float>, bytePlanes: Bool, into codes: UnsafeMutablePointer<Int32>) {
         precondition(count % 32 == 0, "a multiple of 32 values")
         let tables = Tables(thresholds: thresholds, levels: levels)
+        // The code bytes looked up in a 16-entry identity table give the codes back in vector order.
+        let identity = BytePlanes(_mm256_castsi256_ps(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+                                  _mm256_castsi256_ps(_mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15)))
         var i = 0
         while i < count {
             if bytePlanes {
-                // The code bytes as values of a 16-entry identity table give the codes back in vector order.
-                let identity = BytePlanes(_mm256_castsi256_ps(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
-                                          _mm256_castsi256_ps(_mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15)))
                 let bytes = codeBytes(_mm256_loadu_ps(x + i), _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(x + i + 16),
                                       _mm256_loadu_ps(x + i + 24), tables)
                 let (c0, c1, c2, c3) = identity.lookup(bytes)

@@ -55,9 +55,10 @@ public enum NF4MeasureAVX2 {
         @inline(__always) func fold(_ aheadMax: __m256, into j: Int) {
             if looksAhead(j) { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], ErrorLanesAVX2.horizontalMax(aheadMax)) }
         }
-        /// Asks for the two cache lines `prefetchDistance` floats beyond the 32 lookahead weights at `p`. The lookahead
-        /// read is the first touch of those weights; at this kernel's pace the hardware prefetcher alone does not
-        /// bring them in time (with this hint, alternating runs: 0.53 → 0.67 × the read loop on two cores; 512 or 2048 floats ahead did no better).
+        /// Asks for the two cache lines `prefetchDistance` floats beyond the 32 lookahead weights at `p`. The
+        /// lookahead read is the first touch of those weights; at this kernel's pace the hardware prefetcher alone
+        /// does not bring them in time (with this hint, alternating runs: 0.53 → 0.67 × the read loop on two
+        /// cores; 512 or 2048 floats ahead did no better).
         @inline(__always) func prefetch(_ p: UnsafePointer<Float>) {
             quantscope_prefetch(p + NF4MeasureAVX2.prefetchDistance)
             quantscope_prefetch(p + NF4MeasureAVX2.prefetchDistance + 16)
