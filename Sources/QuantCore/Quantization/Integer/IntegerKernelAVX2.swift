@@ -27,16 +27,17 @@ extension IntegerKernel {
                                 clamps: Bool, into acc: inout ErrorSums, scanning next: UnsafePointer<Float>?, symmetric: Bool,
                                 lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
         let vectorLength = n & ~7
-        withUnsafeTemporaryAllocation(of: IntegerUnitLanes.Lanes.self, capacity: 5) { buffer in
-            let lanes = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self), range = lanes + 24
+        // The error lanes (24 floats), then the range lanes (16).
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 40) { buffer in
+            let lanes = buffer.baseAddress!, range = UnsafeMutableRawPointer(lanes + 24)
             acc.storeLanes(to: lanes)
-            buffer[3] = lo
-            buffer[4] = hi
+            range.storeBytes(of: lo, as: IntegerUnitLanes.Lanes.self)
+            range.storeBytes(of: hi, toByteOffset: 32, as: IntegerUnitLanes.Lanes.self)
             IntegerMeasureAVX2.measureUnit(x, count: vectorLength, scale: scale, inverse: inverse, lowest: lowest, highest: highest,
-                                           clamps: clamps, scanning: next, symmetric: symmetric, range: range, lanes: lanes)
+                                           clamps: clamps, scanning: next, symmetric: symmetric, range: lanes + 24, lanes: lanes)
             acc.loadLanes(from: lanes)
-            lo = buffer[3]
-            hi = buffer[4]
+            lo = range.loadUnaligned(as: IntegerUnitLanes.Lanes.self)
+            hi = range.loadUnaligned(fromByteOffset: 32, as: IntegerUnitLanes.Lanes.self)
         }
         acc.pending &+= vectorLength
         measureUnit(x + vectorLength, n &- vectorLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
