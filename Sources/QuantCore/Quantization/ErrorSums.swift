@@ -45,6 +45,12 @@ struct ErrorSums {
         flushIfFull()
     }
 
+    /// How many more weights a fused loop may add before the next flush is due, in whole vectors of eight (at
+    /// least one: sums that arrive holding a partial vector can already be past the interval). Every kernel cuts
+    /// its work at these points, so that the sums come out the same whichever kernel computed them.
+    @inline(__always)
+    var roomBeforeFlush: Int { Swift.max(8, (Self.flushInterval &- pending &+ 7) & ~7) }
+
     /// Writes the three lane vectors (Σ(ŵ − w)², Σŵ², max (ŵ − w)²) to 24 floats, for a kernel outside this
     /// module (`QuantKernelsAVX2`) that takes them in memory.
     @inline(__always)

@@ -14,8 +14,7 @@ extension FP8Quantizer {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { lanes in
             var i = 0
             while i < vectorEnd {
-                let room = (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7
-                let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
+                let end = Swift.min(vectorEnd, i &+ sums.roomBeforeFlush)
                 sums.storeLanes(to: lanes.baseAddress!)
                 let pieceMax = FP8MeasureAVX2.measure(x + i, count: end &- i, scale: s, grid: grid, saturating: saturating,
                                                       lookahead: lookahead.map { $0 + i }, lanes: lanes.baseAddress!)

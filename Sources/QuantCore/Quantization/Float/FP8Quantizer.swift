@@ -131,8 +131,7 @@ struct FP8Quantizer: TensorEncoder {
         var aheadMax = Lanes(repeating: 0)
         var i = 0
         while i < vectorEnd {
-            let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
-            let end = Swift.min(vectorEnd, i &+ Swift.max(8, room))
+            let end = Swift.min(vectorEnd, i &+ acc.roomBeforeFlush)
             let start = i
             var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized, maxSquaredError = acc.maxSquaredError
             // On magnitudes: |w| / s = |w / s|, and ŵ has the sign of w, so (ŵ − w)² = (|ŵ| − |w|)² and ŵ² = |ŵ|².

@@ -120,8 +120,7 @@ extension NF4Quantizer {
                             let vScale = Lanes(repeating: absMax), vInverse = Lanes(repeating: inverse)
                             var i = 0
                             while i < group {
-                                let room = (ErrorSums.flushInterval - acc.pending + 7) & ~7
-                                let end = Swift.min(group, i &+ Swift.max(8, room))
+                                let end = Swift.min(group, i &+ acc.roomBeforeFlush)
                                 let start = i
                                 var squaredError = acc.squaredError, squaredDequantized = acc.squaredDequantized
                                 var maxSquaredError = acc.maxSquaredError

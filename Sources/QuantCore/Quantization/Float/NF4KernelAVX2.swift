@@ -69,11 +69,9 @@ extension NF4Quantizer {
                             position &+= group
                             continue
                         }
-                        // Up to the next flush, measured as the portable kernel does (a partial vector
-                        // left by an earlier caller can have taken `pending` past the interval), or to the
-                        // next group the kernel cannot take, whichever comes first.
-                        let room = Swift.max(8, (ErrorSums.flushInterval &- sums.pending &+ 7) & ~7)
-                        let flushAt = Swift.min(distance, position &+ room)
+                        // Up to the next flush, as the portable kernel cuts it, or to the next group the
+                        // kernel cannot take, whichever comes first.
+                        let flushAt = Swift.min(distance, position &+ sums.roomBeforeFlush)
                         var end = (j + 1) &* group, k = j + 1
                         while end < flushAt, scales[k] > 0 { end &+= group; k &+= 1 }
                         end = Swift.min(end, flushAt)
