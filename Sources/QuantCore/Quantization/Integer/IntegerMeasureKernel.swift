@@ -31,6 +31,7 @@ extension IntegerKernel {
     /// `kernels` picks the build of the loops (the same sums, bit for bit).
     static func measure(_ x: UnsafePointer<Float>, count: Int, parameters p: UnitParameters, clamps: Bool, into sums: inout ErrorSums,
                         kernels: KernelSet = .current) {
+        precondition(KernelSet.supported.contains(kernels), "kernels this CPU cannot run")
         let clamps = clamps || !p.inverse.isFinite
         var lo = IntegerUnitLanes.Lanes(), hi = lo
         var i = 0
@@ -48,6 +49,7 @@ extension IntegerKernel {
     /// shows a clamp could act. Nothing inside is a call, so the error lanes stay in registers.
     static func measureMinMax(_ x: UnsafePointer<Float>, unitLength: Int, units: Int, symmetric: Bool, qmax: Float, f16Scale: Bool,
                               into sums: inout ErrorSums, kernels: KernelSet = .current) {
+        precondition(KernelSet.supported.contains(kernels), "kernels this CPU cannot run")
         if unitLength >= longUnit {
             measureLongUnits(x, unitLength: unitLength, units: units, symmetric: symmetric, qmax: qmax, f16Scale: f16Scale, into: &sums,
                              kernels: kernels)
