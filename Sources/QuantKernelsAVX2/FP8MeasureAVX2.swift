@@ -1,6 +1,5 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
-import CPrefetch
 
 /// The fused FP8 (and other small float format) error kernel on AVX2: per 8 weights, `|w| / s` rounded to
 /// nearest even on the format's grid, `|ŵ| = r · s`, and the error sums, in YMM registers. The arithmetic is
@@ -50,12 +49,10 @@ public enum FP8MeasureAVX2 {
         let magicOffset = _mm256_set1_epi32(Int32(bitPattern: grid.magicOffset))
         var sums = ErrorLanesAVX2(lanes)
         var aheadMax = _mm256_setzero_ps()
-        // The first touch of memory is the lookahead, or without one these weights: ask for it 4 KB early (as
-        // `NF4MeasureAVX2` does; the hardware prefetcher alone does not keep up).
-        let firstTouch = ahead ?? x
+        let firstTouch = ahead ?? x  // the lookahead, or without one these weights
         var i = 0
         while i < count {
-            quantscope_prefetch(firstTouch + i + IntegerMeasureAVX2.prefetchDistance)
+            ReadAhead.line(beyond: firstTouch + i)
             if let ahead { aheadMax = _mm256_max_ps(aheadMax, _mm256_and_ps(_mm256_loadu_ps(ahead + i), signMask)) }
             // On magnitudes: ŵ has the sign of w, so (ŵ − w)² = (|ŵ| − |w|)² and ŵ² = |ŵ|².
             let a = _mm256_and_ps(_mm256_loadu_ps(x + i), signMask)

@@ -1,6 +1,5 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
-import CPrefetch
 
 /// The fused integer error kernels on AVX2: codes `round(w · (1/s))` (by adding and subtracting 1.5·2²³), clamped
 /// into the unit's shifted range where a clamp can act, `ŵ = code · s`, and the error sums, in YMM registers.
@@ -9,8 +8,8 @@ import CPrefetch
 /// portable build's bit for bit.
 public enum IntegerMeasureAVX2 {
     /// Byte offsets of one batch's parameter table, eight Float lanes (groups) per field: as `IntegerKernel.BatchTable`.
-    public enum Table {
-        public static let scale = 0, inverse = 32, lowest = 64, highest = 96
+    enum Table {
+        static let scale = 0, inverse = 32, lowest = 64, highest = 96
     }
 
     /// Adds the errors of the `count` weights at `x` (a multiple of 8) that share one scale to `lanes`
@@ -33,10 +32,6 @@ public enum IntegerMeasureAVX2 {
         case (true, let next?, false): unit.measure(x, count, clamping: true, next: next, scan: .extremes, range, lanes)
         }
     }
-
-    /// How far beyond the weights it reads ahead (the first touch of the next unit or batch) a loop asks for memory,
-    /// in floats (4 KB): as in `NF4MeasureAVX2`, the hardware prefetcher alone does not keep up.
-    static var prefetchDistance: Int { 1024 }
 
     /// What a measuring loop gathers of the weights ahead: nothing, their largest magnitude, or their extremes.
     enum Scan { case none, magnitude, extremes }
@@ -75,7 +70,7 @@ public enum IntegerMeasureAVX2 {
             var j = 0
             while j < groupLength {
                 group.measure(_mm256_loadu_ps(unit + j), clamping: clamping, tracksLargest: tracksLargest, &sums)
-                quantscope_prefetch(nextUnit + j + prefetchDistance)
+                ReadAhead.line(beyond: nextUnit + j)
                 let v = _mm256_loadu_ps(nextUnit + j)
                 if symmetric {
                     hi = _mm256_max_ps(hi, _mm256_and_ps(v, signMask))
@@ -105,7 +100,7 @@ public enum IntegerMeasureAVX2 {
             var i = 0
             while i < count {
                 measure(_mm256_loadu_ps(x + i), clamping: clamping, tracksLargest: true, &sums)
-                quantscope_prefetch(next + i + prefetchDistance)
+                ReadAhead.line(beyond: next + i)
                 switch scan {
                 case .none: break
                 case .magnitude: hi = _mm256_max_ps(hi, _mm256_and_ps(_mm256_loadu_ps(next + i), signMask))

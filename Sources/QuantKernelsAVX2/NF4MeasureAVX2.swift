@@ -1,6 +1,5 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
-import CPrefetch
 
 /// The fused NF4 error kernel on AVX2: per 32 (or 8) weights, `x = w · (1/absmax)`, the level from `NF4CodesAVX2`,
 /// `ŵ = level · absmax` and the error sums, all in vector registers (the portable kernel moves every lane
@@ -37,9 +36,6 @@ public enum NF4MeasureAVX2 {
         sums.store(to: lanes)
     }
 
-    /// How far beyond the lookahead the kernel asks for memory, in floats (4 KB).
-    static var prefetchDistance: Int { 1024 }
-
     /// What `measure` knows of the groups, and its two loops.
     struct Groups {
         let x: UnsafePointer<Float>, length: Int
@@ -55,13 +51,11 @@ public enum NF4MeasureAVX2 {
         @inline(__always) func fold(_ aheadMax: __m256, into j: Int) {
             if looksAhead(j) { lookaheadMaxima[j] = Swift.max(lookaheadMaxima[j], ErrorLanesAVX2.horizontalMax(aheadMax)) }
         }
-        /// Asks for the two cache lines `prefetchDistance` floats beyond the 32 lookahead weights at `p`. The
-        /// lookahead read is the first touch of those weights; at this kernel's pace the hardware prefetcher alone
-        /// does not bring them in time (with this hint, alternating runs: 0.53 → 0.67 × the read loop on two
-        /// cores; 512 or 2048 floats ahead did no better).
+        /// `ReadAhead` for the two cache lines of the 32 lookahead weights at `p` (NF4: 0.53 → 0.67 × the read loop
+        /// on two cores).
         @inline(__always) func prefetch(_ p: UnsafePointer<Float>) {
-            quantscope_prefetch(p + NF4MeasureAVX2.prefetchDistance)
-            quantscope_prefetch(p + NF4MeasureAVX2.prefetchDistance + 16)
+            ReadAhead.line(beyond: p)
+            ReadAhead.line(beyond: p + 16)
         }
 
         @inline(__always) func magnitude(_ p: UnsafePointer<Float>) -> __m256 {
