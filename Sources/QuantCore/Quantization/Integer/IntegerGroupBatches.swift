@@ -31,6 +31,7 @@ extension IntegerKernel {
     }
 
     /// Byte offsets in the batch table: per lane (group) the scale, its reciprocal and the shifted code range.
+    /// `IntegerMeasureAVX2.Table` reads the same layout (that module cannot see this one).
     enum BatchTable {
         static let scale = 0, inverse = 32, lowest = 64, highest = 96, bytes = 128
     }
