@@ -41,16 +41,8 @@ extension IntegerKernel {
         }
         acc.pending &+= vectorLength
         measureUnit(x + vectorLength, n &- vectorLength, inverse: inverse, scale: scale, lowest: lowest, highest: highest, clamps: clamps, into: &acc)
-        guard let next else { return }
-        for k in vectorLength..<n {
-            let w = next[k]
-            if symmetric {
-                hi[0] = Swift.max(hi[0], abs(w))
-            } else {
-                lo[0] = Swift.min(lo[0], w)
-                hi[0] = Swift.max(hi[0], w)
-            }
-        }
+        guard let next, vectorLength < n else { return }
+        foldRange(of: next + vectorLength, n &- vectorLength, symmetric: symmetric, lo: &lo, hi: &hi)
     }
 
     /// One full batch of `measureGroupBatches` with the AVX2 kernel: the same sums, and the same ranges of the

@@ -154,11 +154,17 @@ extension IntegerKernel {
         acc.flushIfFull()
         sums = acc
         guard let next else { return }
+        foldRange(of: next, n, symmetric: symmetric, lo: &lo, hi: &hi)
+    }
+
+    /// Widens the lane-wise range `lo`, `hi` (largest |w| in `hi` when `symmetric`) by the `n` ≥ 1 weights at `x`.
+    @inline(__always)
+    static func foldRange(of x: UnsafePointer<Float>, _ n: Int, symmetric: Bool, lo: inout IntegerUnitLanes.Lanes, hi: inout IntegerUnitLanes.Lanes) {
         if symmetric {
-            let m = absMaxLanes(next, n)
+            let m = absMaxLanes(x, n)
             hi = hi.replacing(with: m, where: m .> hi)
         } else {
-            let (a, b) = minMaxLanes(next, n)
+            let (a, b) = minMaxLanes(x, n)
             lo = lo.replacing(with: a, where: a .< lo)
             hi = hi.replacing(with: b, where: b .> hi)
         }
